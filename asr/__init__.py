@@ -1,0 +1,3 @@
+"""asr: a readable, fast, reproducible BiLSTM-CTC speech recognition toolkit."""
+
+__version__ = "0.1.0"

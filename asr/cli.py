@@ -1,0 +1,126 @@
+"""The `asr` command: prepare, features, train, evaluate, transcribe.
+
+Each subcommand is a thin layer over a library function; problems with the user's input are printed as
+one line (`asr <command>: <file>: <problem>`) with exit status 1, never as a traceback.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter hides our output
+
+from asr.errors import AsrError  # noqa: E402
+
+CORPORA = ("synth_en", "folder", "librispeech")
+
+
+def cmd_prepare(args):
+    if args.corpus == "synth_en":
+        from asr.config import load_config
+        from data_prep.synth_en import prepare_synth_en
+        prepare_synth_en(load_config(args.config).corpus, args.data_dir, args.jobs)
+    else:
+        if not args.source:
+            raise AsrError(f"--source is required for corpus {args.corpus}")
+        from data_prep import folder, librispeech
+        module = folder if args.corpus == "folder" else librispeech
+        module.prepare(args.source, os.path.join(args.data_dir, "manifests"), args.split)
+
+
+def cmd_features(args):
+    from asr.config import load_config
+    from data_prep.compute_features import compute_features
+    shard_size = load_config(args.config).features.utterances_per_shard if args.config else 2000
+    compute_features(os.path.join(args.data_dir, "manifests"), os.path.join(args.data_dir, "features"),
+                     shard_size, args.jobs)
+
+
+def cmd_train(args):
+    from asr.config import load_config
+    from asr.train import train
+    train(load_config(args.config), args.data_dir, args.run_dir)
+
+
+def cmd_evaluate(args):
+    from asr.config import load_config
+    from asr.evaluate_run import evaluate_run
+    config = load_config(args.config) if args.config else None
+    evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy, args.beam_width, config)
+
+
+def cmd_transcribe(args):
+    from asr.transcribe import Transcriber, transcribe_paths
+    transcriber = Transcriber(args.model, args.strategy, args.beam_width, args.chunk_seconds)
+    failures = transcribe_paths(args.files, transcriber, args.json, sys.stdout, sys.stderr)
+    return 1 if failures else 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="asr", description="BiLSTM-CTC speech recognition: prepare data, "
+                                     "compute features, train, evaluate and transcribe.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("prepare", help="make manifests (and audio, for synth_en) for a corpus",
+                       description="Write DATA_DIR/manifests/{split}.jsonl for a corpus.")
+    p.add_argument("--corpus", choices=CORPORA, default="synth_en", help="corpus type (default: synth_en)")
+    p.add_argument("--config", help="recipe YAML (synth_en: its `corpus` section sets size and voices)")
+    p.add_argument("--data-dir", required=True, help="output directory (manifests/ and, for synth_en, wav/)")
+    p.add_argument("--source", help="folder/librispeech: the corpus directory to read")
+    p.add_argument("--split", default="train", help="folder/librispeech: the split name to write")
+    p.add_argument("--jobs", type=int, help="parallel processes (default: all cores)")
+    p.set_defaults(run=cmd_prepare)
+
+    p = sub.add_parser("features", help="compute log-mel feature shards and CMVN statistics",
+                       description="Read DATA_DIR/manifests/*.jsonl, write DATA_DIR/features/.")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--config", help="recipe YAML (its `features` section)")
+    p.add_argument("--jobs", type=int, help="parallel processes (default: all cores)")
+    p.set_defaults(run=cmd_features)
+
+    p = sub.add_parser("train", help="train (or resume training) a model",
+                       description="Train on DATA_DIR/features; re-running the same command resumes.")
+    p.add_argument("--config", required=True, help="recipe YAML")
+    p.add_argument("--data-dir", required=True, help="directory with manifests/ and features/")
+    p.add_argument("--run-dir", required=True, help="output: checkpoints, logs and model/")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("evaluate", help="decode a split and write hyp.txt and wer.json",
+                       description="Write RUN_DIR/decode/<split>/{hyp.txt,wer.json}.")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--split", action="append", required=True, help="split name; repeat for several")
+    p.add_argument("--config", help="recipe YAML (default: the run's own config.json)")
+    add_decode_options(p)
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("transcribe", help="transcribe audio files",
+                       description="Print a transcript per file (any format libsndfile reads, any rate).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--model", help="run directory (default: the default recipe's latest model)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {file, duration, text}")
+    p.add_argument("--chunk-seconds", type=float, default=20.0, help="cut longer files into chunks (20)")
+    add_decode_options(p)
+    p.set_defaults(run=cmd_transcribe)
+    return parser
+
+
+def add_decode_options(parser):
+    parser.add_argument("--strategy", choices=("greedy", "beam"), default="greedy")
+    parser.add_argument("--beam-width", type=int, default=16)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except AsrError as e:
+        print(f"asr {args.command}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"asr {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

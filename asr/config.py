@@ -1,0 +1,141 @@
+"""Recipe configuration: typed dataclasses of plain values, loaded from YAML, unknown keys rejected."""
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from asr.errors import AsrError
+
+
+@dataclass
+class CorpusConfig:
+    """How the synthetic English corpus is made (data_prep/synth_en.py)."""
+    train_sentences: int = 20000
+    dev_sentences: int = 400
+    test_sentences: int = 400
+    unseen_voice_sentences: int = 400
+    accents: list = field(default_factory=lambda: [
+        "en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
+        "en-029", "en-us-nyc"])
+    variants: list = field(default_factory=lambda: [
+        "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5"])
+    unseen_voices: int = 10
+    min_words: int = 3
+    max_words: int = 20
+    rate_wpm: list = field(default_factory=lambda: [140, 190])
+    pitch: list = field(default_factory=lambda: [25, 75])
+    seed: int = 1234
+
+
+@dataclass
+class FeatureConfig:
+    utterances_per_shard: int = 2000
+
+
+@dataclass
+class ModelConfig:
+    """Acoustic model sizes (asr/model.py)."""
+    stack: int = 3
+    skip: int = 3
+    layers: int = 3
+    units: int = 256
+    cell: str = "lstm"
+    dropout: float = 0.1
+
+
+@dataclass
+class SpecAugmentConfig:
+    freq_masks: int = 2
+    freq_width: int = 10
+    time_masks: int = 2
+    time_width: int = 20
+    max_time_fraction: float = 0.1
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation and data pipeline (asr/train.py, asr/data.py)."""
+    max_epochs: int = 10
+    batch_frames: int = 16000
+    max_batch_utterances: int = 64
+    peak_learning_rate: float = 1e-3
+    warmup_steps: int = 300
+    final_learning_rate_fraction: float = 0.05
+    clipnorm: float = 5.0
+    early_stopping_metric: str = "dev_wer"
+    patience: int = 3
+    checkpoint_every_steps: int = 100
+    specaugment: bool = True
+    spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    seed: int = 1234
+
+
+@dataclass
+class DecodeConfig:
+    strategy: str = "greedy"
+    beam_width: int = 16
+    chunk_seconds: float = 20.0
+
+
+@dataclass
+class RecipeConfig:
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+
+
+_CHOICES = {"model.cell": ("lstm", "gru"), "train.early_stopping_metric": ("dev_wer", "dev_loss"),
+            "decode.strategy": ("greedy", "beam")}
+
+
+def _build(cls, values, where, source):
+    if not isinstance(values, dict):
+        raise AsrError(f"{source}: '{where or 'top level'}' must be a mapping of keys to values")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        name = f"{where}.{key}" if where else key
+        if key not in fields:
+            raise AsrError(f"{source}: unknown key '{name}' (known: {', '.join(fields)})")
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            kwargs[key] = _build(kind, value, name, source)
+        else:
+            kwargs[key] = _check_value(kind, value, name, source)
+    return cls(**kwargs)
+
+
+def _check_value(kind, value, name, source):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise AsrError(f"{source}: '{name}' must be {kind.__name__}, got {value!r}")
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise AsrError(f"{source}: '{name}' must be one of {_CHOICES[name]}, got {value!r}")
+    return value
+
+
+def config_from_dict(values, source="config"):
+    return _build(RecipeConfig, values or {}, "", source)
+
+
+def load_config(path):
+    """Read a recipe YAML file into a RecipeConfig; AsrError names the file and the bad key."""
+    path = Path(path)
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AsrError(f"{path}: config file not found") from None
+    except yaml.YAMLError as e:
+        raise AsrError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    return config_from_dict(values, str(path))
+
+
+def config_to_dict(config):
+    return dataclasses.asdict(config)

@@ -1,0 +1,42 @@
+"""Character tokenizer and text normalisation. Token 0 is the CTC blank, written down here once."""
+
+import re
+import unicodedata
+
+BLANK = 0
+BLANK_SYMBOL = "<b>"
+CHARACTERS = " 'abcdefghijklmnopqrstuvwxyz"
+_NOT_IN_VOCAB = re.compile(r"[^ 'a-z]")
+
+
+def normalize_text(text):
+    """Lower-case, fold accents, map hyphens to spaces, drop other punctuation, squeeze spaces."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = text.lower().replace("-", " ").replace("`", "'")
+    text = _NOT_IN_VOCAB.sub(" ", text)
+    words = [w.strip("'") for w in text.split()]
+    return " ".join(w for w in words if w)
+
+
+class CharTokenizer:
+    """Maps normalised text to ids 1..len(CHARACTERS) and back; id 0 is the CTC blank."""
+
+    def __init__(self, characters=CHARACTERS):
+        self.characters = characters
+        self.symbols = [BLANK_SYMBOL] + list(characters)
+        self._ids = {c: i + 1 for i, c in enumerate(characters)}
+
+    @property
+    def vocab_size(self):
+        return len(self.symbols)
+
+    def encode(self, text):
+        """Normalised text -> list of ids; raises ValueError on a character outside the vocabulary."""
+        try:
+            return [self._ids[c] for c in text]
+        except KeyError as e:
+            raise ValueError(f"character {e.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, ids):
+        """Ids (blank and padding ids <= 0 skipped) -> text with single spaces."""
+        return " ".join("".join(self.symbols[i] for i in ids if i > BLANK).split())

@@ -1,0 +1,59 @@
+"""Training logs: a progress line (or bar on a terminal), log.csv, and TensorBoard scalars."""
+
+import csv
+import sys
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+PRINT_EVERY = 50
+CSV_FIELDS = ["epoch", "step", "train_loss", "dev_loss", "dev_wer", "dev_cer", "learning_rate", "train_minutes"]
+
+
+class TrainingLog:
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.csv_path = self.run_dir / "log.csv"
+        self.writer = tf.summary.create_file_writer(str(self.run_dir / "tensorboard"))
+        self.tty = sys.stdout.isatty()
+
+    def start_epoch(self, state, num_batches):
+        self.num_batches, self.losses, self.lr, self.utts, self.clock = num_batches, [], 0.0, 0, time.time()
+        self.bar = keras.utils.Progbar(num_batches) if self.tty else None
+        print(f"train: epoch {state.epoch + 1}: {num_batches} batches")
+
+    def step(self, state, loss, learning_rate, utterances):
+        self.losses.append(loss)
+        self.lr, self.utts = learning_rate, self.utts + utterances
+        if self.bar is not None:
+            self.bar.update(state.batch_in_epoch, [("loss", loss)])
+        elif state.batch_in_epoch % PRINT_EVERY == 0:
+            rate = self.utts / max(time.time() - self.clock, 1e-9)
+            recent = sum(self.losses[-PRINT_EVERY:]) / len(self.losses[-PRINT_EVERY:])
+            print(f"train:   batch {state.batch_in_epoch}/{self.num_batches} loss {recent:.2f} "
+                  f"lr {learning_rate:.2e} {rate:.1f} utt/s", flush=True)
+        if state.global_step % 10 == 0:
+            with self.writer.as_default(step=state.global_step):
+                tf.summary.scalar("train/loss", loss)
+                tf.summary.scalar("train/learning_rate", learning_rate)
+
+    def end_epoch(self, state, metrics):
+        train_loss = sum(self.losses) / max(len(self.losses), 1)
+        row = {"epoch": state.epoch + 1, "step": state.global_step, "train_loss": round(train_loss, 4),
+               "learning_rate": f"{self.lr:.3e}", "train_minutes": round(state.train_seconds / 60, 2),
+               **{k: round(v, 4) for k, v in metrics.items()}}
+        new = not self.csv_path.is_file()
+        with open(self.csv_path, "a", newline="") as f:  # one whole row per epoch, appended on resume
+            writer = csv.DictWriter(f, CSV_FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        with self.writer.as_default(step=state.global_step):
+            for key, value in metrics.items():
+                tf.summary.scalar(f"dev/{key.removeprefix('dev_')}", value)
+        self.writer.flush()
+        print(f"train: epoch {state.epoch + 1} done: train loss {train_loss:.3f}, dev loss "
+              f"{metrics['dev_loss']:.3f}, dev WER {metrics['dev_wer']:.2%}, CER {metrics['dev_cer']:.2%} "
+              f"({state.train_seconds / 60:.1f} min)", flush=True)

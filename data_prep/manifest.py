@@ -1,0 +1,62 @@
+"""Manifest rows (id, audio, duration, text, speaker), their validation and the completion marker."""
+
+import json
+from pathlib import Path
+
+import soundfile as sf
+
+from asr.errors import AsrError
+from asr.fileio import read_jsonl, write_json, write_jsonl
+
+REQUIRED_KEYS = ("id", "audio", "duration", "text", "speaker")
+DONE_MARKER = ".done.json"
+
+
+def audio_row(utt_id, audio_path, text, speaker):
+    """A manifest row for an existing audio file; raises AsrError if the file cannot be read."""
+    try:
+        info = sf.info(str(audio_path))
+    except Exception as e:  # libsndfile raises several types for the same "can't read" problem
+        raise AsrError(f"{audio_path}: not a readable audio file ({str(e).splitlines()[0][-80:]})") from None
+    if info.frames == 0:
+        raise AsrError(f"{audio_path}: contains no audio samples")
+    return {"id": utt_id, "audio": str(Path(audio_path).resolve()),
+            "duration": round(info.frames / info.samplerate, 3), "text": text, "speaker": speaker}
+
+
+def validate_rows(rows, source):
+    """Raise AsrError on missing keys, duplicate ids or missing audio files."""
+    seen = set()
+    for row in rows:
+        missing = [k for k in REQUIRED_KEYS if k not in row]
+        if missing:
+            raise AsrError(f"{source}: utterance {row.get('id', '?')} lacks {', '.join(missing)}")
+        if row["id"] in seen:
+            raise AsrError(f"{source}: duplicate utterance id {row['id']}")
+        seen.add(row["id"])
+        if not Path(row["audio"]).is_file():
+            raise AsrError(f"{source}: audio file of {row['id']} is missing: {row['audio']}")
+
+
+def write_manifests(out_dir, splits, fingerprint):
+    """Validate and write {split}.jsonl for each split, then the marker recording `fingerprint`."""
+    out_dir = Path(out_dir)
+    for name, rows in splits.items():
+        validate_rows(rows, f"{out_dir}/{name}.jsonl")
+        write_jsonl(out_dir / f"{name}.jsonl", rows)
+    write_json(out_dir / DONE_MARKER, {"fingerprint": fingerprint,
+                                       "utterances": {k: len(v) for k, v in splits.items()}})
+
+
+def is_done(out_dir, fingerprint):
+    marker = Path(out_dir) / DONE_MARKER
+    return marker.is_file() and json.loads(marker.read_text())["fingerprint"] == fingerprint
+
+
+def load_manifest(path):
+    path = Path(path)
+    if not path.is_file():
+        raise AsrError(f"{path}: manifest not found (run the data preparation stage first)")
+    rows = read_jsonl(path)
+    validate_rows(rows, str(path))
+    return rows
