@@ -1,5 +1,7 @@
 """Audio loading: any file libsndfile reads, any rate or channel count -> 16 kHz mono float32."""
 
+from pathlib import Path
+
 import numpy as np
 import soundfile as sf
 import soxr
@@ -21,10 +23,10 @@ def to_16k_mono(samples, sample_rate):
 
 def load_audio(path):
     """Read `path` as 16 kHz mono float32; raise AsrError naming the file on any problem."""
+    if not Path(path).is_file():
+        raise AsrError(f"{path}: no such file")
     try:
         samples, rate = sf.read(str(path), dtype="float32", always_2d=False)
-    except FileNotFoundError:
-        raise AsrError(f"{path}: no such file") from None
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         reason = str(e).split(":")[-1].strip() or "unreadable"
         raise AsrError(f"{path}: not a readable audio file ({reason})") from None

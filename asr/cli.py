@@ -8,9 +8,8 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter hides our output
-
-from asr.errors import AsrError  # noqa: E402
+from asr.errors import AsrError
+from asr.quiet_tf import import_tensorflow_quietly
 
 CORPORA = ("synth_en", "folder", "librispeech")
 
@@ -112,6 +111,8 @@ def add_decode_options(parser):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command in ("train", "evaluate", "transcribe"):
+        import_tensorflow_quietly()
     try:
         return args.run(args) or 0
     except AsrError as e:

@@ -39,9 +39,14 @@ def chunk_bounds(num_samples, chunk_seconds, energy):
     return bounds
 
 
+PAUSE_FRAMES = 21  # energy is averaged over 210 ms so cuts fall inside pauses, not at their edges
+
+
 def frame_energy(samples):
+    """Per-10 ms energy averaged over PAUSE_FRAMES frames: (N,) samples -> (N // 160,)."""
     frames = len(samples) // HOP_LENGTH
-    return (samples[:frames * HOP_LENGTH].reshape(frames, HOP_LENGTH) ** 2).mean(axis=1)  # (N,) -> (F,)
+    energy = (samples[:frames * HOP_LENGTH].reshape(frames, HOP_LENGTH) ** 2).mean(axis=1)  # (N,) -> (F,)
+    return np.convolve(energy, np.ones(PAUSE_FRAMES) / PAUSE_FRAMES, mode="same")
 
 
 def default_model_dir():

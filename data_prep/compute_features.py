@@ -12,10 +12,17 @@ import multiprocessing
 import sys
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from asr.errors import AsrError
 from asr.features import file_log_mel
 from asr.shards import FeatureStore, compute_cmvn, save_cmvn, shard_paths, write_shard
 from data_prep.manifest import load_manifest
+
+
+def _one_thread_per_worker():
+    """Pool initializer: one BLAS thread per worker, or N workers x N threads fight over N cores."""
+    threadpool_limits(1)
 
 
 def _features_of_shard(task):
@@ -52,7 +59,7 @@ def compute_features(manifest_dir, feature_dir, utterances_per_shard=2000, jobs=
     if not manifests:
         raise AsrError(f"{manifest_dir}: no manifests (*.jsonl) found")
     problems = []
-    with multiprocessing.Pool(jobs or multiprocessing.cpu_count()) as pool:
+    with multiprocessing.Pool(jobs or multiprocessing.cpu_count(), _one_thread_per_worker) as pool:
         for manifest in manifests:
             problems += compute_split(manifest, feature_dir / manifest.stem, utterances_per_shard, pool)
     for problem in problems:

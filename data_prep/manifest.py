@@ -1,6 +1,7 @@
 """Manifest rows (id, audio, duration, text, speaker), their validation and the completion marker."""
 
 import json
+import sys
 from pathlib import Path
 
 import soundfile as sf
@@ -60,3 +61,30 @@ def load_manifest(path):
     rows = read_jsonl(path)
     validate_rows(rows, str(path))
     return rows
+
+
+def rows_from_items(items, name):
+    """(id, audio path, raw text, speaker) items -> valid rows; a bad item is reported and skipped."""
+    from asr.tokenizer import normalize_text
+    rows, skipped = [], 0
+    for utt_id, audio_path, text, speaker in items:
+        try:
+            normalized = normalize_text(text)
+            if not normalized:
+                raise AsrError(f"{audio_path}: transcript is empty after normalisation")
+            rows.append(audio_row(utt_id, audio_path, normalized, speaker))
+        except AsrError as e:
+            skipped += 1
+            print(f"{name}: skipped {utt_id}: {e}", file=sys.stderr)
+    return rows, skipped
+
+
+def write_split(out_dir, split, rows, skipped, name):
+    """Validate and write one split's manifest; AsrError if nothing usable was found."""
+    if not rows:
+        raise AsrError(f"{name}: no usable utterances found ({skipped} skipped)")
+    path = Path(out_dir) / f"{split}.jsonl"
+    validate_rows(rows, str(path))
+    write_jsonl(path, rows)
+    print(f"{name}: wrote {len(rows)} utterances to {path} ({skipped} skipped)")
+    return path

@@ -1,0 +1,33 @@
+# The two commands a fresh machine needs:
+#   make run    default recipe end to end: data -> features -> train -> WER report -> a transcription
+#   make test   the test suite
+# Both create .venv with the package and install the Debian packages espeak-ng and wordnet-base.
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+DEBIAN_PACKAGES := espeak-ng wordnet-base
+
+.PHONY: run test setup system-packages
+
+run: setup
+	PATH="$(BIN):$$PATH" recipes/synth_en/run.sh
+
+test: setup
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q
+
+setup: system-packages $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
+	  fi; \
+	fi

@@ -1,0 +1,27 @@
+"""Import TensorFlow without its native start-up chatter on stderr.
+
+TF 2.21 logs through absl before any log level applies (TF_CPP_MIN_LOG_LEVEL no longer silences
+"All log messages before absl::InitializeLog()…", oneDNN notices, cuInit failures on CPU-only hosts),
+so a one-line error of ours would drown in a dozen lines of theirs. Its native code writes straight to
+file descriptor 2, so we point that at /dev/null while TF imports and initialises its devices. Set
+ASR_TF_LOGS=1 to see those lines. Python exceptions raised by the import still propagate.
+"""
+
+import os
+
+
+def import_tensorflow_quietly():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get("ASR_TF_LOGS"):
+        import tensorflow  # noqa: F401
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+        tf.config.list_logical_devices()  # device discovery logs its own lines: get them over with here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -1,0 +1,49 @@
+"""Manifest from a folder of audio files with transcripts, for bringing your own data.
+
+Transcripts come either from one `transcripts.tsv` in the folder (lines `relative/path.wav<TAB>text`)
+or from a `.txt` file beside each audio file with the same stem (`a/b.wav` + `a/b.txt`). The speaker is
+the audio file's parent folder name. Audio is any format libsndfile reads.
+"""
+
+from pathlib import Path
+
+import soundfile as sf
+
+from asr.errors import AsrError
+from data_prep.manifest import rows_from_items, write_split
+
+AUDIO_SUFFIXES = {"." + f.lower() for f in sf.available_formats()} | {".wav", ".flac", ".ogg", ".mp3"}
+
+
+def _tsv_items(folder, tsv):
+    items = []
+    for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise AsrError(f"{tsv}:{n}: expected 'path<TAB>text'")
+        rel, text = line.split("\t", 1)
+        audio = folder / rel
+        items.append((str(Path(rel).with_suffix("")).replace("/", "-"), audio, text, audio.parent.name))
+    return items
+
+
+def _sidecar_items(folder):
+    items = []
+    for audio in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        transcript = audio.with_suffix(".txt")
+        text = transcript.read_text(encoding="utf-8") if transcript.is_file() else ""
+        rel = audio.relative_to(folder).with_suffix("")
+        items.append((str(rel).replace("/", "-"), audio, text, audio.parent.name))
+    return items
+
+
+def prepare(source, out_dir, split="train"):
+    """Write out_dir/{split}.jsonl from the folder `source`."""
+    folder = Path(source)
+    if not folder.is_dir():
+        raise AsrError(f"{folder}: not a directory")
+    tsv = folder / "transcripts.tsv"
+    items = _tsv_items(folder, tsv) if tsv.is_file() else _sidecar_items(folder)
+    rows, skipped = rows_from_items(items, "folder")
+    return write_split(out_dir, split, rows, skipped, "folder")

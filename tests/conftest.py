@@ -1,0 +1,51 @@
+"""Shared fixtures: a tiny synthetic corpus with features, and a briefly trained tiny model."""
+
+import os
+import shutil
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pytest  # noqa: E402
+
+from asr.config import config_from_dict  # noqa: E402
+
+TINY = {
+    "corpus": {"train_sentences": 40, "dev_sentences": 8, "test_sentences": 8, "unseen_voice_sentences": 8,
+               "unseen_voices": 3, "max_words": 6, "accents": ["en-us", "en-gb"],
+               "variants": ["m1", "m3", "f2", "f4"], "seed": 7},
+    "features": {"utterances_per_shard": 16},
+    "model": {"layers": 2, "units": 48, "dropout": 0.0},
+    "train": {"max_epochs": 2, "batch_frames": 4000, "max_batch_utterances": 16, "warmup_steps": 2,
+              "checkpoint_every_steps": 2, "peak_learning_rate": 0.003},
+}
+
+
+def needs_espeak():
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    return config_from_dict(TINY, "tests/conftest.py")
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory, tiny_config):
+    """data_dir with manifests/ and features/ of a tiny synthetic corpus."""
+    needs_espeak()
+    from data_prep.compute_features import compute_features
+    from data_prep.synth_en import prepare_synth_en
+    data_dir = tmp_path_factory.mktemp("tiny_data")
+    prepare_synth_en(tiny_config.corpus, data_dir, jobs_count=2)
+    compute_features(data_dir / "manifests", data_dir / "features", tiny_config.features.utterances_per_shard, 2)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_config, tiny_data):
+    """A run directory with a (barely) trained tiny model."""
+    from asr.train import train
+    run_dir = tmp_path_factory.mktemp("tiny_run")
+    train(tiny_config, tiny_data, run_dir)
+    return run_dir

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr.audio import SAMPLE_RATE, load_audio
+from asr.errors import AsrError
+from asr.features import N_MELS, file_log_mel, log_mel
+
+
+def tone(seconds, rate, freq=440.0):
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_shape_and_finite_on_silence():
+    features = log_mel(np.zeros(SAMPLE_RATE, np.float32))
+    assert features.shape == (1 + SAMPLE_RATE // 160, N_MELS)
+    assert np.all(np.isfinite(features))
+
+
+def test_file_and_array_give_the_same_features(tmp_path):
+    samples = tone(1.3, SAMPLE_RATE)
+    path = tmp_path / "a.wav"
+    sf.write(path, samples, SAMPLE_RATE, subtype="FLOAT")
+    np.testing.assert_array_equal(file_log_mel(path), log_mel(samples))
+
+
+@pytest.mark.parametrize("rate, channels", [(48000, 2), (8000, 1), (44100, 2), (22050, 1)])
+def test_any_rate_and_channels_become_16k_mono(tmp_path, rate, channels):
+    samples = np.stack([tone(1.0, rate)] * channels, axis=1) if channels > 1 else tone(1.0, rate)
+    path = tmp_path / "x.flac"
+    sf.write(path, samples, rate)
+    loaded = load_audio(path)
+    assert loaded.ndim == 1 and abs(len(loaded) - SAMPLE_RATE) <= 2
+    spectrum = np.abs(np.fft.rfft(loaded))
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / len(loaded) - 440) < 3  # pitch survives resampling
+
+
+@pytest.mark.parametrize("content, reason", [
+    (None, "no such file"),
+    (b"", "not a readable audio file"),
+    (b"this is not audio at all" * 10, "not a readable audio file"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "not a readable audio file"),
+])
+def test_bad_audio_is_one_line_naming_the_file(tmp_path, content, reason):
+    path = tmp_path / "bad.wav"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(AsrError) as error:
+        load_audio(path)
+    assert str(path) in str(error.value) and reason in str(error.value)
+
+
+def test_zero_length_audio(tmp_path):
+    path = tmp_path / "empty.wav"
+    sf.write(path, np.zeros(0, np.float32), SAMPLE_RATE)
+    with pytest.raises(AsrError, match="no audio samples"):
+        load_audio(path)

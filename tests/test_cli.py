@@ -1,0 +1,99 @@
+"""The `asr` command as a user runs it: help texts, evaluate reports, transcribe with bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def asr(*args):
+    return subprocess.run([sys.executable, "-m", "asr.cli", *map(str, args)], capture_output=True, text=True,
+                          env=ENV, timeout=600)
+
+
+@pytest.mark.parametrize("command", ["", "prepare", "features", "train", "evaluate", "transcribe"])
+def test_every_command_explains_itself(command):
+    result = asr(*([command] if command else []), "--help")
+    assert result.returncode == 0 and "usage: asr" in result.stdout
+
+
+def test_evaluate_writes_per_utterance_and_summary_reports(tiny_run, tiny_data):
+    result = asr("evaluate", "--run-dir", tiny_run, "--data-dir", tiny_data, "--split", "test",
+                 "--split", "test_unseen_voices")
+    assert result.returncode == 0, result.stderr
+    for split in ("test", "test_unseen_voices"):
+        scores = json.loads((tiny_run / "decode" / split / "wer.json").read_text())
+        assert {"wer", "cer", "substitutions", "deletions", "insertions", "ref_words", "n_utts"} <= set(scores)
+        assert scores["n_utts"] == 8
+        hyp = (tiny_run / "decode" / split / "hyp.txt").read_text().splitlines()
+        assert len(hyp) == 9 and hyp[1].count("\t") == 3
+    beam = asr("evaluate", "--run-dir", tiny_run, "--data-dir", tiny_data, "--split", "dev", "--strategy", "beam")
+    assert beam.returncode == 0 and (tiny_run / "decode" / "dev_beam" / "wer.json").is_file()
+
+
+@pytest.fixture
+def audio_files(tmp_path, tiny_data):
+    """Good files in several formats and rates, and the kinds of bad file users pass by mistake."""
+    rows = [json.loads(line) for line in (tiny_data / "manifests" / "test.jsonl").read_text().splitlines()]
+    samples, rate = sf.read(rows[0]["audio"])
+    files = {"good": tmp_path / "good.wav", "stereo48k": tmp_path / "stereo48k.flac",
+             "empty": tmp_path / "empty.wav", "corrupt": tmp_path / "corrupt.wav",
+             "text": tmp_path / "notes.ogg", "missing": tmp_path / "missing.wav"}
+    sf.write(files["good"], samples, rate)
+    resampled = np.interp(np.arange(len(samples) * 3) / 3, np.arange(len(samples)), samples)
+    sf.write(files["stereo48k"], np.stack([resampled, resampled], 1), 48000)
+    files["empty"].write_bytes(b"")
+    files["corrupt"].write_bytes(files["good"].read_bytes()[:30])
+    files["text"].write_text("these are my notes, not audio")
+    return files
+
+
+def test_transcribe_reports_each_bad_file_in_one_line_and_goes_on(tiny_run, audio_files):
+    order = ["good", "empty", "corrupt", "stereo48k", "text", "missing"]
+    result = asr("transcribe", "--model", tiny_run, *[audio_files[k] for k in order])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 4
+    for name, line in zip(["empty", "corrupt", "text", "missing"], errors):
+        assert str(audio_files[name]) in line
+    out = result.stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in out] == [str(audio_files["good"]), str(audio_files["stereo48k"])]
+
+
+def test_transcribe_json_and_long_files_in_chunks(tiny_run, audio_files, tmp_path):
+    samples, rate = sf.read(audio_files["good"])
+    long = np.concatenate([samples, np.zeros(rate // 2)] * 30)  # ~1 minute with pauses
+    sf.write(tmp_path / "long.wav", long, rate)
+    result = asr("transcribe", "--model", tiny_run, "--json", "--chunk-seconds", "5", tmp_path / "long.wav",
+                 audio_files["good"])
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)
+    assert [i["file"] for i in items] == [str(tmp_path / "long.wav"), str(audio_files["good"])]
+    assert items[0]["duration"] > 50 and isinstance(items[0]["text"], str)
+
+
+def test_chunks_are_cut_in_pauses():
+    from asr.transcribe import chunk_bounds, frame_energy
+    rate = 16000
+    speech = np.random.default_rng(0).normal(size=rate * 3).astype(np.float32)
+    pause = np.zeros(rate // 4, np.float32)
+    samples = np.concatenate([speech, pause, speech, pause, speech])
+    bounds = chunk_bounds(len(samples), 4.0, frame_energy(samples))
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    for _, cut in bounds[:-1]:
+        assert np.all(samples[cut - 80:cut + 80] == 0)  # inside a pause
+    assert all(b - a <= 4 * rate for a, b in bounds)
+
+
+def test_transcribe_without_a_model_is_one_clear_line(tmp_path):
+    result = asr("transcribe", "--model", tmp_path, tmp_path / "x.wav")
+    assert result.returncode == 1 and "no trained model here" in result.stderr
+    assert "Traceback" not in result.stderr

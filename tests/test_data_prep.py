@@ -1,0 +1,111 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr.config import CorpusConfig
+from asr.errors import AsrError
+from data_prep import folder, librispeech
+from data_prep.manifest import load_manifest
+from data_prep.synth_en import speakable_sentences, split_sentences, split_voices, utterance_jobs
+
+
+def test_only_sentences_spoken_as_written_are_kept():
+    raw = ["The sky was leaden.", "it remained feudatory to India until 1365", "the U.S. army",
+           "NATO troops arrived", "Mr Smith left", "a well-known fact", "a well-known fact", "too short"]
+    assert speakable_sentences(raw, 3, 20) == ["a well known fact", "the sky was leaden"]
+
+
+def test_sentence_splits_are_disjoint_and_seeded():
+    sentences = [f"sentence number {i}" for i in range(200)]
+    config = CorpusConfig(train_sentences=100, dev_sentences=20, test_sentences=20, unseen_voice_sentences=20)
+    splits = split_sentences(sentences, config)
+    sets = [set(v) for v in splits.values()]
+    assert sum(len(s) for s in sets) == len(set().union(*sets)) == 160
+    assert split_sentences(sentences, config) == splits
+
+
+def test_unseen_voices_never_speak_training_data():
+    config = CorpusConfig(train_sentences=50, dev_sentences=5, test_sentences=5, unseen_voice_sentences=20)
+    seen, unseen = split_voices(config)
+    assert not set(seen) & set(unseen) and len(unseen) == config.unseen_voices
+    splits = split_sentences([f"s {i} x" for i in range(100)], config)
+    jobs = utterance_jobs(splits, seen, unseen, config, wav_dir=__import__("pathlib").Path("/tmp"))
+    for job in jobs:
+        assert (job["speaker"] in unseen) == (job["split"] == "test_unseen_voices")
+    assert jobs == utterance_jobs(splits, seen, unseen, config, __import__("pathlib").Path("/tmp"))
+
+
+def test_synth_corpus_manifests_and_idempotence(tiny_data, tiny_config, capsys):
+    from data_prep.synth_en import prepare_synth_en
+    for split in ("train", "dev", "test", "test_unseen_voices"):
+        rows = load_manifest(tiny_data / "manifests" / f"{split}.jsonl")
+        assert rows and all(r["duration"] > 0.3 for r in rows)
+        info = sf.info(rows[0]["audio"])
+        assert info.samplerate == 16000 and info.channels == 1
+    prepare_synth_en(tiny_config.corpus, tiny_data)
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def write_tone(path, seconds=0.5, rate=16000, fmt=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, 0.1 * np.sin(np.arange(int(seconds * rate)) / 5.0), rate, format=fmt)
+
+
+def make_librispeech(root):
+    """A miniature LibriSpeech split in the real layout, one transcript line pointing at a broken flac."""
+    lines = {("19", "198"): ["NORTHANGER ABBEY", "THIS LITTLE WORK WAS FINISHED", "BROKEN ONE"],
+             ("26", "495"): ["CHAPTER ONE"]}
+    for (spk, chapter), texts in lines.items():
+        chapter_dir = root / "dev-clean" / spk / chapter
+        rows = []
+        for i, text in enumerate(texts):
+            utt = f"{spk}-{chapter}-{i:04d}"
+            rows.append(f"{utt} {text}")
+            if text == "BROKEN ONE":
+                chapter_dir.mkdir(parents=True, exist_ok=True)
+                (chapter_dir / f"{utt}.flac").write_bytes(b"fLaC but not really")
+            else:
+                write_tone(chapter_dir / f"{utt}.flac", fmt="FLAC")
+        (chapter_dir / f"{spk}-{chapter}.trans.txt").write_text("\n".join(rows) + "\n")
+    return root / "dev-clean"
+
+
+def test_librispeech_layout(tmp_path, capsys):
+    split_dir = make_librispeech(tmp_path / "LibriSpeech")
+    path = librispeech.prepare(split_dir, tmp_path / "manifests", "dev_clean")
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["19-198-0000", "19-198-0001", "26-495-0000"]
+    assert rows[1]["text"] == "this little work was finished" and rows[1]["speaker"] == "19"
+    assert "skipped 19-198-0002" in capsys.readouterr().err
+
+
+def test_librispeech_wrong_layout_is_one_clear_error(tmp_path):
+    with pytest.raises(AsrError, match="not a LibriSpeech split"):
+        librispeech.prepare(tmp_path, tmp_path / "out", "x")
+
+
+def test_folder_with_sidecar_transcripts(tmp_path, capsys):
+    src = tmp_path / "mydata"
+    write_tone(src / "alice" / "one.wav")
+    (src / "alice" / "one.txt").write_text("Hello, world!")
+    write_tone(src / "bob" / "two.flac", fmt="FLAC")
+    (src / "bob" / "two.txt").write_text("good-bye")
+    (src / "bob" / "three.wav").write_bytes(b"")  # empty file: reported and skipped
+    (src / "bob" / "three.txt").write_text("never heard")
+    write_tone(src / "bob" / "silent_text.wav")  # no transcript: reported and skipped
+    path = folder.prepare(src, tmp_path / "manifests", "train")
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["id"], r["text"], r["speaker"]) for r in rows] == [
+        ("alice-one", "hello world", "alice"), ("bob-two", "good bye", "bob")]
+    err = capsys.readouterr().err
+    assert "bob-three" in err and "bob-silent_text" in err
+
+
+def test_folder_with_tsv(tmp_path):
+    src = tmp_path / "d"
+    write_tone(src / "a.wav")
+    (src / "transcripts.tsv").write_text("a.wav\tOne two\n")
+    rows = load_manifest(folder.prepare(src, tmp_path / "m", "dev"))
+    assert rows[0]["text"] == "one two"

@@ -1,0 +1,33 @@
+import pytest
+
+from asr.tokenizer import BLANK, CharTokenizer, normalize_text
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("He turns a blind-eye.", "he turns a blind eye"),
+    ("  'Quoted'  words, here; ", "quoted words here"),
+    ("the president's point man", "the president's point man"),
+    ("Café déjà vu!", "cafe deja vu"),
+    ("", ""),
+])
+def test_normalize_text(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_round_trip_and_blank():
+    tok = CharTokenizer()
+    text = "it's a quarter till four"
+    ids = tok.encode(text)
+    assert BLANK == 0 and BLANK not in ids
+    assert tok.decode(ids) == text
+    assert tok.vocab_size == 29
+
+
+def test_decode_skips_blank_and_padding():
+    tok = CharTokenizer()
+    assert tok.decode([0, *tok.encode("ab"), 0, -1]) == "ab"
+
+
+def test_unknown_character_is_named():
+    with pytest.raises(ValueError, match="'Z'"):
+        CharTokenizer().encode("aZ")
