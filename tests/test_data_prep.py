@@ -109,3 +109,18 @@ def test_folder_with_tsv(tmp_path):
     (src / "transcripts.tsv").write_text("a.wav\tOne two\n")
     rows = load_manifest(folder.prepare(src, tmp_path / "m", "dev"))
     assert rows[0]["text"] == "one two"
+
+
+def test_outputs_are_written_whole_with_normal_permissions(tmp_path):
+    import os
+    from asr.fileio import write_json
+    write_json(tmp_path / "a.json", {"x": 1})
+    assert oct(os.stat(tmp_path / "a.json").st_mode & 0o777) == oct(0o666 & ~_umask())
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]  # no temporary file left behind
+
+
+def _umask():
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
