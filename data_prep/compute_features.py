@@ -8,7 +8,9 @@ name and left out of its shard; the rest of the shard is written.
 """
 
 import argparse
+import hashlib
 import multiprocessing
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from asr.errors import AsrError
 from asr.features import file_log_mel
+from asr.fileio import write_text
 from asr.shards import FeatureStore, compute_cmvn, save_cmvn, shard_paths, write_shard
 from data_prep.manifest import load_manifest
 
@@ -39,9 +42,22 @@ def _features_of_shard(task):
     return problems
 
 
+def discard_stale_shards(manifest_path, split_dir, utterances_per_shard):
+    """Remove shards computed from another version of the manifest (or another shard size)."""
+    source = f"{hashlib.sha256(manifest_path.read_bytes()).hexdigest()} {utterances_per_shard}\n"
+    stamp = split_dir / "source.txt"
+    if stamp.is_file() and stamp.read_text() == source:
+        return
+    if split_dir.is_dir():
+        print(f"features: {split_dir} was computed from another manifest; recomputing")
+        shutil.rmtree(split_dir)
+    write_text(stamp, source)
+
+
 def compute_split(manifest_path, split_dir, utterances_per_shard, pool):
     """Write all missing shards of one split; returns the list of skipped utterances and reasons."""
     rows = load_manifest(manifest_path)
+    discard_stale_shards(manifest_path, split_dir, utterances_per_shard)
     tasks = []
     for index, start in enumerate(range(0, len(rows), utterances_per_shard)):
         if not shard_paths(split_dir, index)[1].is_file():

@@ -133,7 +133,8 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     sentences = speakable_sentences(wordnet_sentences(), config.min_words, config.max_words)
     splits = split_sentences(sentences, config)
     seen, unseen = split_voices(config)
-    jobs = utterance_jobs(splits, seen, unseen, config, out_dir / "wav")
+    # audio of another config must never pass for this one's, so each config has its own folder
+    jobs = utterance_jobs(splits, seen, unseen, config, out_dir / "wav" / fingerprint(config))
     print(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
           f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}

@@ -124,3 +124,24 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_features_are_recomputed_when_the_manifest_changes(tmp_path, capsys):
+    from asr.shards import FeatureStore
+    from data_prep.compute_features import compute_features
+    src = tmp_path / "src"
+    for name in ("a", "b"):
+        write_tone(src / "spk" / f"{name}.wav")
+        (src / "spk" / f"{name}.txt").write_text(f"word {name}")
+    manifests, features = tmp_path / "manifests", tmp_path / "features"
+    folder.prepare(src, manifests, "train")
+    compute_features(manifests, features, 10, jobs=1)
+    assert len(FeatureStore(features / "train")) == 2
+    (src / "spk" / "b.wav").unlink()
+    (src / "spk" / "b.txt").unlink()
+    folder.prepare(src, manifests, "train")
+    compute_features(manifests, features, 10, jobs=1)
+    assert len(FeatureStore(features / "train")) == 1
+    assert "recomputing" in capsys.readouterr().out
+    compute_features(manifests, features, 10, jobs=1)  # unchanged: shards are kept
+    assert "0 shards computed" in capsys.readouterr().out
