@@ -23,23 +23,9 @@ RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPE = "synth_en"
 
 
-def chunk_bounds(num_samples, chunk_seconds, energy):
-    """(start, end) sample ranges of at most chunk_seconds, cut at low-energy frames.
-
-    energy: (num_samples // HOP_LENGTH,) per-10 ms frame energy.
-    """
-    limit = int(chunk_seconds * SAMPLE_RATE)
-    bounds, start = [], 0
-    while num_samples - start > limit:
-        lo, hi = (start + limit * 3 // 4) // HOP_LENGTH, (start + limit) // HOP_LENGTH
-        cut = (lo + int(np.argmin(energy[lo:hi]))) * HOP_LENGTH if hi > lo else start + limit
-        bounds.append((start, cut))
-        start = cut
-    bounds.append((start, num_samples))
-    return bounds
-
-
 PAUSE_FRAMES = 21  # energy is averaged over 210 ms so cuts fall inside pauses, not at their edges
+PAUSE_LEVEL = 0.05  # a pause: smoothed energy below 5 % of the file's median frame energy
+MIN_CHUNK_SECONDS = 0.5
 
 
 def frame_energy(samples):
@@ -47,6 +33,41 @@ def frame_energy(samples):
     frames = len(samples) // HOP_LENGTH
     energy = (samples[:frames * HOP_LENGTH].reshape(frames, HOP_LENGTH) ** 2).mean(axis=1)  # (N,) -> (F,)
     return np.convolve(energy, np.ones(PAUSE_FRAMES) / PAUSE_FRAMES, mode="same")
+
+
+def pause_cuts(energy):
+    """Sample positions in the middle of every pause (a run of frames below PAUSE_LEVEL)."""
+    quiet = energy < PAUSE_LEVEL * max(np.median(energy), 1e-12)
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))  # run starts and ends
+    starts, ends = edges[quiet[edges + 1]] + 1, edges[~quiet[edges + 1]] + 1
+    return [((a + b) // 2) * HOP_LENGTH for a in starts for b in ends[ends > a][:1]]
+
+
+def chunk_bounds(num_samples, chunk_seconds, energy):
+    """(start, end) sample ranges covering the file, each at most about chunk_seconds long.
+
+    A file within the limit stays whole. A longer one is cut in the middle of every pause (the model
+    was trained on single sentences), and a piece still too long is cut at the quietest 10 ms in the
+    last quarter of each chunk-sized window. Pieces shorter than MIN_CHUNK_SECONDS join a neighbour.
+    """
+    limit = int(chunk_seconds * SAMPLE_RATE)
+    if num_samples <= limit:
+        return [(0, num_samples)]
+    cuts = []
+    for start, end in zip([0] + pause_cuts(energy), pause_cuts(energy) + [num_samples]):
+        while end - start > limit:
+            lo, hi = (start + limit * 3 // 4) // HOP_LENGTH, (start + limit) // HOP_LENGTH
+            start = (lo + int(np.argmin(energy[lo:hi]))) * HOP_LENGTH if hi > lo else start + limit
+            cuts.append(start)
+        cuts.append(end)
+    bounds, start = [], 0
+    for cut in cuts:
+        if cut - start >= MIN_CHUNK_SECONDS * SAMPLE_RATE or cut == num_samples:
+            bounds.append((start, cut))
+            start = cut
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < MIN_CHUNK_SECONDS * SAMPLE_RATE:
+        bounds[-2:] = [(bounds[-2][0], num_samples)]
+    return bounds
 
 
 def default_model_dir():

@@ -97,3 +97,24 @@ def test_transcribe_without_a_model_is_one_clear_line(tmp_path):
     result = asr("transcribe", "--model", tmp_path, tmp_path / "x.wav")
     assert result.returncode == 1 and "no trained model here" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_long_files_are_cut_at_every_pause_and_short_ones_stay_whole():
+    from asr.transcribe import chunk_bounds, frame_energy
+    rate = 16000
+    rng = np.random.default_rng(1)
+    pieces = [rng.normal(size=int(rate * s)).astype(np.float32) for s in (2.0, 3.0, 2.5)]
+    pause = np.zeros(int(rate * 0.4), np.float32)
+    samples = np.concatenate([pieces[0], pause, pieces[1], pause, pieces[2], np.zeros(300, np.float32)])
+    assert chunk_bounds(len(samples), 20.0, frame_energy(samples)) == [(0, len(samples))]
+    bounds = chunk_bounds(len(samples), 5.0, frame_energy(samples))
+    assert len(bounds) == 3 and bounds[-1][1] == len(samples)  # the 300-sample tail joined the last piece
+
+
+@pytest.mark.parametrize("length", [1, 100, 400, 511])
+def test_features_of_very_short_audio_keep_the_frame_count(length):
+    import warnings
+    from asr.features import log_mel
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert log_mel(np.ones(length, np.float32)).shape == (1 + length // 160, 80)

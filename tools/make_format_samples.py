@@ -48,7 +48,8 @@ def main():
     sf.write(out / "three_minutes.wav", np.concatenate(pieces), RATE)
     references.append(("three_minutes.wav", " ".join(texts)))
 
-    (out / "corrupt.wav").write_bytes((out / "mono_8k.wav").read_bytes()[:40] + b"\x00garbage" * 50)
+    wav = (out / "mono_8k.wav").read_bytes()
+    (out / "corrupt.wav").write_bytes(wav[:12] + b"\x00" * 24 + wav[36:])  # fmt chunk wiped out
     (out / "references.txt").write_text("".join(f"{f}\t{t}\n" for f, t in references))
     print(f"wrote {len(references)} files with references and corrupt.wav to {out} "
           f"(three_minutes.wav: {seconds:.0f} s)")
