@@ -53,8 +53,8 @@ def chunk_bounds(num_samples, chunk_seconds, energy):
     limit = int(chunk_seconds * SAMPLE_RATE)
     if num_samples <= limit:
         return [(0, num_samples)]
-    cuts = []
-    for start, end in zip([0] + pause_cuts(energy), pause_cuts(energy) + [num_samples]):
+    cuts, pauses = [], pause_cuts(energy)
+    for start, end in zip([0] + pauses, pauses + [num_samples]):
         while end - start > limit:
             lo, hi = (start + limit * 3 // 4) // HOP_LENGTH, (start + limit) // HOP_LENGTH
             start = (lo + int(np.argmin(energy[lo:hi]))) * HOP_LENGTH if hi > lo else start + limit
