@@ -60,14 +60,13 @@ def chunk_bounds(num_samples, chunk_seconds, energy):
             start = (lo + int(np.argmin(energy[lo:hi]))) * HOP_LENGTH if hi > lo else start + limit
             cuts.append(start)
         cuts.append(end)
+    shortest = MIN_CHUNK_SECONDS * SAMPLE_RATE
     bounds, start = [], 0
-    for cut in cuts:
-        if cut - start >= MIN_CHUNK_SECONDS * SAMPLE_RATE or cut == num_samples:
+    for cut in cuts[:-1]:  # the last cut is the file's end
+        if cut - start >= shortest and num_samples - cut >= shortest:
             bounds.append((start, cut))
             start = cut
-    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < MIN_CHUNK_SECONDS * SAMPLE_RATE:
-        bounds[-2:] = [(bounds[-2][0], num_samples)]
-    return bounds
+    return bounds + [(start, num_samples)]
 
 
 def default_model_dir():

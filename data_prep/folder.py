@@ -15,6 +15,11 @@ from data_prep.manifest import rows_from_items, write_split
 AUDIO_SUFFIXES = {"." + f.lower() for f in sf.available_formats()} | {".wav", ".flac", ".ogg", ".mp3"}
 
 
+def _utterance_id(relative_path):
+    """a/b.wav -> a-b: unique within the folder, and a plain file name."""
+    return str(Path(relative_path).with_suffix("")).replace("/", "-")
+
+
 def _tsv_items(folder, tsv):
     items = []
     for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), 1):
@@ -24,7 +29,7 @@ def _tsv_items(folder, tsv):
             raise AsrError(f"{tsv}:{n}: expected 'path<TAB>text'")
         rel, text = line.split("\t", 1)
         audio = folder / rel
-        items.append((str(Path(rel).with_suffix("")).replace("/", "-"), audio, text, audio.parent.name))
+        items.append((_utterance_id(rel), audio, text, audio.parent.name))
     return items
 
 
@@ -33,8 +38,7 @@ def _sidecar_items(folder):
     for audio in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
         transcript = audio.with_suffix(".txt")
         text = transcript.read_text(encoding="utf-8") if transcript.is_file() else ""
-        rel = audio.relative_to(folder).with_suffix("")
-        items.append((str(rel).replace("/", "-"), audio, text, audio.parent.name))
+        items.append((_utterance_id(audio.relative_to(folder)), audio, text, audio.parent.name))
     return items
 
 

@@ -8,6 +8,7 @@ import soundfile as sf
 
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_json, write_jsonl
+from asr.tokenizer import normalize_text
 
 REQUIRED_KEYS = ("id", "audio", "duration", "text", "speaker")
 DONE_MARKER = ".done.json"
@@ -65,7 +66,6 @@ def load_manifest(path):
 
 def rows_from_items(items, name):
     """(id, audio path, raw text, speaker) items -> valid rows; a bad item is reported and skipped."""
-    from asr.tokenizer import normalize_text
     rows, skipped = [], 0
     for utt_id, audio_path, text, speaker in items:
         try:

@@ -5,15 +5,13 @@ excluding file reading (see `asr transcribe` for end-to-end figures).
 """
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core, as the figure is per core
+import numpy as np
+from threadpoolctl import threadpool_limits
 
-import numpy as np  # noqa: E402
-
-from asr.audio import SAMPLE_RATE  # noqa: E402
-from asr.features import log_mel  # noqa: E402
+from asr.audio import SAMPLE_RATE
+from asr.features import log_mel
 
 
 def main():
@@ -21,6 +19,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=600.0, help="audio length per utterance batch")
     parser.add_argument("--utterance-seconds", type=float, default=4.0)
     args = parser.parse_args()
+    threadpool_limits(1)  # one core, as the figure is per core
     rng = np.random.default_rng(0)
     utterances = [rng.normal(scale=0.1, size=int(args.utterance_seconds * SAMPLE_RATE)).astype(np.float32)
                   for _ in range(int(args.seconds / args.utterance_seconds))]

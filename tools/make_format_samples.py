@@ -8,14 +8,14 @@ OUT_DIR/references.txt (file<TAB>reference text), so the transcripts can be comp
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-RATE = 16000
+from asr.audio import SAMPLE_RATE as RATE
+from data_prep.manifest import load_manifest
 
 
 def main():
@@ -23,7 +23,7 @@ def main():
     parser.add_argument("manifest")
     parser.add_argument("out_dir")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in Path(args.manifest).read_text().splitlines()]
+    rows = load_manifest(args.manifest)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     references = []
