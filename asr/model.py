@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 from keras import ops
 
+from asr import fast_lstm
 from asr.config import ModelConfig
 from asr.errors import AsrError
 from asr.fileio import atomic_path, write_json
@@ -109,6 +111,8 @@ class AcousticModel(keras.Model):
         self.recurrent = [recurrent_layer(cell, units, f"bi{cell}_{i}") for i in range(layers)]
         self.dropouts = [keras.layers.Dropout(dropout) for _ in range(layers)]
         self.classifier = keras.layers.Dense(vocab_size, name="classifier")
+        # Same weights either way; only how an LSTM is computed differs (see asr.fast_lstm).
+        self.fast_cpu_lstm = cell == "lstm" and not tf.config.list_physical_devices("GPU")
 
     def call(self, inputs, training=False):
         features, lengths = inputs
@@ -116,8 +120,16 @@ class AcousticModel(keras.Model):
         out_lengths = self.frame_stack.output_lengths(ops.cast(lengths, "int32"))
         mask = ops.arange(ops.shape(x)[1])[None, :] < out_lengths[:, None]  # (B, T'), right-padded
         for layer, dropout in zip(self.recurrent, self.dropouts):
-            x = dropout(layer(x, mask=mask, training=training), training=training)  # (B, T', 2 * units)
+            x = dropout(self._recurrent(layer, x, mask, out_lengths, training), training=training)
         return self.classifier(x), out_lengths  # (B, T', V), (B,)
+
+    def _recurrent(self, layer, x, mask, lengths, training):
+        """(B, T', F) -> (B, T', 2 * units), by Keras or by asr.fast_lstm with the layer's weights."""
+        if not self.fast_cpu_lstm:
+            return layer(x, mask=mask, training=training)
+        if not layer.built:
+            layer.build(tuple(x.shape))
+        return fast_lstm.bidirectional_lstm(layer, x, lengths)
 
     def get_config(self):
         return {**super().get_config(), **self.settings}

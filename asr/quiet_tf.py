@@ -9,8 +9,12 @@ ASR_TF_LOGS=1 to see those lines. Python exceptions raised by the import still p
 
 import os
 
+from asr.cpu_threads import apply_thread_defaults
+
 
 def import_tensorflow_quietly():
+    """Import TensorFlow (with asr's CPU thread defaults) and initialise its devices, silently."""
+    apply_thread_defaults()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if os.environ.get("ASR_TF_LOGS"):
         import tensorflow  # noqa: F401

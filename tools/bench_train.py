@@ -1,0 +1,92 @@
+"""Training-step speed of the acoustic model on this machine.
+
+Builds the model of a recipe config, runs the real training step (asr.train.make_train_step: CTC,
+Adam, clipping) on one random padded batch, and prints seconds per step and frames per second for:
+  reference   stock keras.layers.LSTM, TensorFlow's default threads (every core inside each op)
+  keras       stock keras.layers.LSTM, asr's thread defaults (asr.cpu_threads)
+  fast        asr.fast_lstm (the CPU path asr trains with), asr's thread defaults
+each in its own subprocess (TensorFlow fixes its threads at start-up), with ratios to the reference.
+
+    python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+VARIANTS = {"reference": (False, False), "keras": (False, True), "fast": (True, True)}  # (fast LSTM, asr threads)
+
+
+def random_batch(batch, frames, label_length, vocab_size, seed=0):
+    """Features (B, T, 80) with lengths spread over [T/2, T] and random labels, as the trainer feeds."""
+    rng = np.random.default_rng(seed)
+    lengths = np.linspace(frames, frames // 2, batch).astype(np.int32)
+    lengths[0] = frames
+    features = rng.standard_normal((batch, frames, 80)).astype(np.float32)
+    labels = rng.integers(1, vocab_size, (batch, label_length)).astype(np.int32)
+    label_lengths = np.minimum(lengths // 10, label_length).astype(np.int32)
+    return features, lengths, labels, label_lengths
+
+
+def seconds_per_step(config, fast_cpu_lstm, batch_arrays, warmup, steps):
+    import keras
+    from asr.model import build_model
+    from asr.tokenizer import CharTokenizer
+    from asr.train import make_train_step
+    keras.utils.set_random_seed(0)
+    model = build_model(config.model, CharTokenizer().vocab_size)
+    model.fast_cpu_lstm = fast_cpu_lstm
+    step = make_train_step(model, keras.optimizers.Adam(1e-3, global_clipnorm=5.0))
+    for _ in range(warmup):
+        step(*batch_arrays)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(*batch_arrays)
+    return (time.perf_counter() - start) / steps
+
+
+def run_variant(args):
+    """Time one variant in this process and print its seconds per step on the last line."""
+    fast, asr_threads = VARIANTS[args.variant]
+    if asr_threads:
+        from asr.cpu_threads import apply_thread_defaults
+        apply_thread_defaults()
+    from asr.config import load_config
+    arrays = random_batch(args.batch, args.frames, args.frames // 10, 29)
+    seconds = seconds_per_step(load_config(args.config), fast, arrays, args.warmup, args.steps)
+    intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "all")  # TF reads it at start-up
+    print(f"{seconds:.4f} {intra}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", help="recipe config YAML (its model section is used)")
+    parser.add_argument("--batch", type=int, default=16, help="utterances per batch")
+    parser.add_argument("--frames", type=int, default=400, help="padded length in 10 ms frames")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # internal: one subprocess
+    args = parser.parse_args(argv)
+    if args.variant:
+        return run_variant(args)
+    frames = int(random_batch(args.batch, args.frames, 1, 29)[1].sum())
+    print(f"{args.config}: batch {args.batch} x {args.frames} frames ({frames} real), "
+          f"{args.warmup} warm-up + {args.steps} timed steps, {os.cpu_count()} cores")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    reference = None
+    for variant in VARIANTS:
+        command = [sys.executable, __file__, *(argv or sys.argv[1:]), "--variant", variant]
+        out = subprocess.run(command, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
+                             text=True, check=True).stdout.split()
+        seconds, intra = float(out[-2]), out[-1]
+        reference = reference or seconds
+        print(f"{variant:10s} intra-op threads {intra:>3s}  {seconds:.3f} s/step  {frames / seconds:8.0f} "
+              f"frames/s  speed-up {reference / seconds:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
