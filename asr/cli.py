@@ -1,4 +1,4 @@
-"""The `asr` command: prepare, features, train, evaluate, transcribe.
+"""The `asr` command: prepare, features, train, evaluate, export, transcribe.
 
 Each subcommand is a thin layer over a library function; problems with the user's input are printed as
 one line (`asr <command>: <file>: <problem>`) with exit status 1, never as a traceback.
@@ -48,9 +48,15 @@ def cmd_evaluate(args):
     evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy, args.beam_width, config)
 
 
+def cmd_export(args):
+    from asr.export import export_model
+    from asr.transcribe import resolve_model_dir
+    print(f"wrote {export_model(resolve_model_dir(args.run_dir))}/{{model.onnx,saved_model/}}")
+
+
 def cmd_transcribe(args):
     from asr.transcribe import Transcriber, transcribe_paths
-    transcriber = Transcriber(args.model, args.strategy, args.beam_width, args.chunk_seconds)
+    transcriber = Transcriber(args.model, args.strategy, args.beam_width, args.chunk_seconds, args.backend)
     failures = transcribe_paths(args.files, transcriber, args.json, sys.stdout, sys.stderr)
     return 1 if failures else 0
 
@@ -93,12 +99,20 @@ def build_parser():
     add_decode_options(p)
     p.set_defaults(run=cmd_evaluate)
 
+    p = sub.add_parser("export", help="write the model as ONNX (used by transcribe) and a SavedModel",
+                       description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json}. "
+                       "`asr transcribe` then runs the ONNX model in onnxruntime, which is faster on a CPU.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
+    p.set_defaults(run=cmd_export)
+
     p = sub.add_parser("transcribe", help="transcribe audio files",
                        description="Print a transcript per file (any format libsndfile reads, any rate).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--model", help="run directory (default: the default recipe's latest model)")
     p.add_argument("--json", action="store_true", help="print a JSON list of {file, duration, text}")
     p.add_argument("--chunk-seconds", type=float, default=20.0, help="cut longer files into chunks (20)")
+    p.add_argument("--backend", choices=("auto", "onnx", "tf"), default="auto",
+                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
     add_decode_options(p)
     p.set_defaults(run=cmd_transcribe)
     return parser
@@ -111,7 +125,7 @@ def add_decode_options(parser):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "transcribe"):
+    if args.command in ("train", "evaluate", "export", "transcribe"):
         import_tensorflow_quietly()
     try:
         return args.run(args) or 0

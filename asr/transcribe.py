@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, load_audio
-from asr.data import pad_batch
+from asr.data import pad_batch, plan_batches
 from asr.decode import decode
 from asr.errors import AsrError
 from asr.evaluate import predict_function
+from asr.export import OnnxPredictor, current_onnx
 from asr.features import HOP_LENGTH, log_mel
 from asr.model import load_trained_model
 from asr.tokenizer import CharTokenizer
@@ -85,42 +86,92 @@ def resolve_model_dir(path):
     return path / "model" if (path / "model").is_dir() else path
 
 
+def tf_predictor(model):
+    """(features, lengths) -> (logits, out_lengths) numpy arrays, computed by TensorFlow."""
+    predict = predict_function(model)
+    return lambda features, lengths: tuple(t.numpy() for t in predict(features, lengths))
+
+
 class Transcriber:
-    def __init__(self, model_dir=None, strategy="greedy", beam_width=16, chunk_seconds=20.0):
+    """Audio -> text with a trained model: onnxruntime when a current export exists, TensorFlow otherwise.
+
+    backend: "auto" (ONNX if `asr export` wrote one for these weights), "onnx" or "tf".
+    """
+
+    BATCH_FRAMES, MAX_BATCH = 48000, 64  # chunks of several files share a batch, grouped by length
+
+    def __init__(self, model_dir=None, strategy="greedy", beam_width=16, chunk_seconds=20.0, backend="auto"):
         self.model_dir = resolve_model_dir(model_dir) if model_dir else default_model_dir()
-        self.model, self.settings = load_trained_model(self.model_dir)
-        self.predict = predict_function(self.model)
+        onnx = current_onnx(self.model_dir) if backend != "tf" else None
+        if backend == "onnx" and onnx is None:
+            raise AsrError(f"{self.model_dir}: no ONNX export of these weights (run `asr export {self.model_dir}`)")
+        model, self.settings = load_trained_model(self.model_dir)  # also checks the directory
+        self.backend = "onnx" if onnx else "tf"
+        self.predict = OnnxPredictor(onnx) if onnx else tf_predictor(model)
         self.tokenizer = CharTokenizer()
         self.strategy, self.beam_width, self.chunk_seconds = strategy, beam_width, chunk_seconds
 
+    def transcribe_many(self, recordings):
+        """List of 16 kHz mono sample arrays -> list of texts, all chunks batched together by length."""
+        owners, features = [], []
+        for k, samples in enumerate(recordings):
+            for a, b in chunk_bounds(len(samples), self.chunk_seconds, frame_energy(samples)):
+                owners.append(k)
+                features.append(log_mel(samples[a:b]))
+        texts = [""] * len(features)
+        for batch in plan_batches([len(f) for f in features], self.BATCH_FRAMES, self.MAX_BATCH):
+            logits, out_lengths = self.predict(*pad_batch([features[i] for i in batch]))
+            for i, ids in zip(batch, decode(logits, out_lengths, self.strategy, self.beam_width)):
+                texts[i] = self.tokenizer.decode(ids)
+        joined = [[] for _ in recordings]
+        for owner, text in zip(owners, texts):  # chunks are in time order within each recording
+            if text:
+                joined[owner].append(text)
+        return [" ".join(parts) for parts in joined]
+
     def transcribe_samples(self, samples):
         """16 kHz mono samples -> text."""
-        bounds = chunk_bounds(len(samples), self.chunk_seconds, frame_energy(samples))
-        features, lengths = pad_batch([log_mel(samples[a:b]) for a, b in bounds])
-        logits, out_lengths = self.predict(features, lengths)
-        ids = decode(logits.numpy(), out_lengths.numpy(), self.strategy, self.beam_width)
-        return " ".join(t for t in (self.tokenizer.decode(i) for i in ids) if t)
+        return self.transcribe_many([samples])[0]
 
-    def transcribe_file(self, path):
-        samples = load_audio(path)
-        return {"file": str(path), "duration": round(len(samples) / SAMPLE_RATE, 3),
-                "text": self.transcribe_samples(samples)}
+
+GROUP_SECONDS = 600  # audio decoded together: short files fill batches, memory stays bounded
+
+
+def loaded_groups(paths, err):
+    """Yield lists of (path, samples or error text), each holding up to GROUP_SECONDS of audio."""
+    group, seconds = [], 0.0
+    for path in paths:
+        try:
+            samples = load_audio(path)
+        except AsrError as e:
+            print(f"asr transcribe: {e}", file=err, flush=True)
+            samples = str(e)
+        group.append((path, samples))
+        seconds += len(samples) / SAMPLE_RATE if not isinstance(samples, str) else 0.0
+        if seconds >= GROUP_SECONDS:
+            yield group
+            group, seconds = [], 0.0
+    if group:
+        yield group
 
 
 def transcribe_paths(paths, transcriber, as_json, out, err):
-    """Transcribe each path; a bad file gets one line on `err` and the rest go on. Returns failures."""
-    results, failures = [], 0
-    for path in paths:
-        try:
-            result = transcriber.transcribe_file(path)
-        except AsrError as e:
-            print(f"asr transcribe: {e}", file=err, flush=True)
-            failures += 1
-            results.append({"file": str(path), "error": str(e)})
-            continue
-        results.append(result)
-        if not as_json:
-            print(result["text"] if len(paths) == 1 else f"{path}\t{result['text']}", file=out, flush=True)
+    """Transcribe each path in order; a bad file gets one line on `err` and the rest go on.
+
+    Returns the number of files that failed.
+    """
+    results = []
+    for group in loaded_groups(paths, err):
+        good = [(path, samples) for path, samples in group if not isinstance(samples, str)]
+        texts = dict(zip([path for path, _ in good], transcriber.transcribe_many([s for _, s in good])))
+        for path, samples in group:
+            if isinstance(samples, str):
+                results.append({"file": str(path), "error": samples})
+                continue
+            results.append({"file": str(path), "duration": round(len(samples) / SAMPLE_RATE, 3),
+                            "text": texts[path]})
+            if not as_json:
+                print(texts[path] if len(paths) == 1 else f"{path}\t{texts[path]}", file=out, flush=True)
     if as_json:
         print(json.dumps(results, indent=2, ensure_ascii=False), file=out)
-    return failures
+    return sum("error" in r for r in results)

@@ -17,7 +17,7 @@ def asr(*args):
                           env=ENV, timeout=600)
 
 
-@pytest.mark.parametrize("command", ["", "prepare", "features", "train", "evaluate", "transcribe"])
+@pytest.mark.parametrize("command", ["", "prepare", "features", "train", "evaluate", "export", "transcribe"])
 def test_every_command_explains_itself(command):
     result = asr(*([command] if command else []), "--help")
     assert result.returncode == 0 and "usage: asr" in result.stdout

@@ -1,0 +1,83 @@
+"""`asr export` and the ONNX transcription path: same numbers as TensorFlow, never a stale export."""
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr.export import OnnxPredictor, current_onnx, export_model
+from asr.model import load_trained_model, save_trained_model
+from asr.transcribe import Transcriber, tf_predictor
+from tests.test_cli import asr
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, tiny_run):
+    """A copy of the tiny run's model directory with model.onnx and saved_model/ next to the weights."""
+    model_dir = tmp_path_factory.mktemp("exported") / "model"
+    shutil.copytree(tiny_run / "model", model_dir)
+    result = asr("export", model_dir)
+    assert result.returncode == 0, result.stderr
+    return model_dir
+
+
+def padded_batch(seed=0):
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(3, 90, 80)).astype(np.float32)
+    return features, np.array([90, 47, 12], dtype=np.int32)
+
+
+def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
+    model, _ = load_trained_model(exported)
+    features, lengths = padded_batch()
+    tf_logits, tf_lengths = tf_predictor(model)(features, lengths)
+    onnx_logits, onnx_lengths = OnnxPredictor(current_onnx(exported))(features, lengths)
+    np.testing.assert_array_equal(onnx_lengths, tf_lengths)
+    for i, n in enumerate(tf_lengths):
+        np.testing.assert_allclose(onnx_logits[i, :n], tf_logits[i, :n], atol=1e-4)
+
+
+def test_saved_model_gives_the_tensorflow_outputs(exported):
+    import tensorflow as tf
+    model, _ = load_trained_model(exported)
+    features, lengths = padded_batch(1)
+    serve = tf.saved_model.load(str(exported / "saved_model")).signatures["serving_default"]
+    out = serve(features=tf.constant(features), lengths=tf.constant(lengths))
+    np.testing.assert_allclose(out["logits"].numpy(), tf_predictor(model)(features, lengths)[0], atol=1e-4)
+
+
+def test_both_backends_transcribe_alike_and_auto_picks_onnx(exported, tiny_data):
+    paths = sorted((tiny_data / "manifests").parent.rglob("*.wav"))[:6]
+    recordings = [sf.read(p, dtype="float32")[0] for p in paths]
+    auto, tf_only = Transcriber(exported), Transcriber(exported, backend="tf")
+    assert (auto.backend, tf_only.backend) == ("onnx", "tf")
+    assert auto.transcribe_many(recordings) == tf_only.transcribe_many(recordings)
+
+
+def test_an_export_of_other_weights_is_ignored(exported, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(exported, model_dir)
+    model, _ = load_trained_model(model_dir)
+    model.classifier.bias.assign(model.classifier.bias + 1.0)
+    save_trained_model(model, model_dir)  # retrained: the old model.onnx no longer matches
+    assert current_onnx(model_dir) is None
+    assert Transcriber(model_dir).backend == "tf"
+    with pytest.raises(Exception, match="asr export"):
+        Transcriber(model_dir, backend="onnx")
+
+
+def test_batching_files_together_changes_no_transcript(tiny_run, tiny_data):
+    paths = sorted((tiny_data / "manifests").parent.rglob("*.wav"))[:5]
+    recordings = [sf.read(p, dtype="float32")[0] for p in paths]
+    transcriber = Transcriber(tiny_run, backend="tf")
+    alone = [transcriber.transcribe_samples(r) for r in recordings]
+    assert transcriber.transcribe_many(recordings) == alone
+
+
+def test_export_of_a_missing_model_is_one_line(tmp_path):
+    result = asr("export", tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and str(tmp_path) in result.stderr
