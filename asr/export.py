@@ -17,9 +17,9 @@ from asr.data import BATCH_SIGNATURE
 from asr.errors import AsrError
 from asr.fileio import atomic_path, write_json
 from asr.model import MODEL_WEIGHTS, load_trained_model
+from asr.onnx_graph import OPSET as ONNX_OPSET, acoustic_model_onnx
 
 ONNX_FILE, SAVED_MODEL_DIR, EXPORT_JSON = "model.onnx", "saved_model", "export.json"
-ONNX_OPSET = 17
 INPUT_SIGNATURE = (tf.TensorSpec(BATCH_SIGNATURE[0].shape, tf.float32, name="features"),
                    tf.TensorSpec(BATCH_SIGNATURE[1].shape, tf.int32, name="lengths"))
 
@@ -40,11 +40,9 @@ def serving_function(model):
 
 
 def export_onnx(model, path):
-    import tf2onnx  # imported here: only exporting needs it
-    proto, _ = tf2onnx.convert.from_function(serving_function(model), input_signature=INPUT_SIGNATURE,
-                                             opset=ONNX_OPSET)
+    """The model as an ONNX graph on ONNX's native LSTM/GRU operators (see asr.onnx_graph)."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(proto.SerializeToString())
+        tmp.write_bytes(acoustic_model_onnx(model).SerializeToString())
 
 
 def export_saved_model(model, path):

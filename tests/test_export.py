@@ -40,6 +40,28 @@ def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
         np.testing.assert_allclose(onnx_logits[i, :n], tf_logits[i, :n], atol=1e-4)
 
 
+@pytest.mark.parametrize("cell, stack, skip", [("lstm", 3, 3), ("gru", 3, 2), ("lstm", 1, 1)])
+def test_onnx_graph_matches_every_cell_and_frame_stacking(cell, stack, skip):
+    import keras
+    import onnxruntime as ort
+    from asr.config import ModelConfig
+    from asr.model import build_model
+    from asr.onnx_graph import acoustic_model_onnx
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelConfig(stack=stack, skip=skip, layers=2, units=16, cell=cell, dropout=0.0), 29)
+    model.cmvn.set_statistics(np.full(80, 0.3), np.full(80, 1.7))
+    for cell_layer in (l.cell for b in model.recurrent for l in (b.forward_layer, b.backward_layer)):
+        cell_layer.bias.assign(np.random.default_rng(5).normal(size=cell_layer.bias.shape))  # gate order shows
+    session = ort.InferenceSession(acoustic_model_onnx(model).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    features, lengths = padded_batch(2)
+    logits, out_lengths = session.run(None, {"features": features, "lengths": lengths})
+    tf_logits, tf_lengths = tf_predictor(model)(features, lengths)
+    np.testing.assert_array_equal(out_lengths, tf_lengths)
+    for i, n in enumerate(tf_lengths):
+        np.testing.assert_allclose(logits[i, :n], tf_logits[i, :n], atol=1e-5)
+
+
 def test_saved_model_gives_the_tensorflow_outputs(exported):
     import tensorflow as tf
     model, _ = load_trained_model(exported)

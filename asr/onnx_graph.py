@@ -1,0 +1,126 @@
+"""The acoustic model written directly as an ONNX graph built on ONNX's own LSTM/GRU operators.
+
+A converted TensorFlow graph turns each recurrent layer into a generic Loop of small ops, which
+onnxruntime runs slower than TensorFlow itself; its native LSTM/GRU kernels are much faster. The graph
+mirrors asr.model.AcousticModel step by step, with the trained weights as initializers:
+
+    features (B, T, 80), lengths (B,)
+    -> (x - mean) / std -> frame stacking (Gather of frames t * skip + i, i < stack)
+    -> N x bidirectional LSTM/GRU with sequence_lens = output lengths (time-major inside)
+    -> MatMul + Add -> logits (B, T', V), out_lengths (B,)
+
+Keras and ONNX order the gates differently (LSTM: Keras i, f, c, o; ONNX i, o, f, c. GRU: both z, r, h)
+and lay kernels out transposed; `_lstm_weights` and `_gru_weights` convert. tests/test_export.py
+checks the outputs against TensorFlow for both cells.
+"""
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 8  # what opset 17 needs; newer onnx writes a newer IR than older onnxruntime reads
+
+
+def _keras_lstm_to_onnx(matrix, units):
+    """Keras (in, 4H) gate order i, f, c, o -> ONNX (4H, in) gate order i, o, f, c."""
+    i, f, c, o = np.split(matrix, 4, axis=-1)
+    return np.concatenate([i, o, f, c], axis=-1).T
+
+
+def _lstm_weights(bidirectional):
+    """W (2, 4H, F), R (2, 4H, H), B (2, 8H) for ONNX LSTM, forward direction first."""
+    ws, rs, bs = [], [], []
+    for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
+        cell = layer.cell
+        units = cell.units
+        ws.append(_keras_lstm_to_onnx(cell.kernel.numpy(), units))
+        rs.append(_keras_lstm_to_onnx(cell.recurrent_kernel.numpy(), units))
+        bias = _keras_lstm_to_onnx(cell.bias.numpy()[None, :], units)[:, 0]
+        bs.append(np.concatenate([bias, np.zeros_like(bias)]))  # Keras has one bias: input side only
+    return np.stack(ws), np.stack(rs), np.stack(bs)
+
+
+def _gru_weights(bidirectional):
+    """W (2, 3H, F), R (2, 3H, H), B (2, 6H) for ONNX GRU (linear_before_reset = Keras reset_after)."""
+    ws, rs, bs = [], [], []
+    for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
+        cell = layer.cell
+        ws.append(cell.kernel.numpy().T)
+        rs.append(cell.recurrent_kernel.numpy().T)
+        bs.append(cell.bias.numpy().reshape(-1))  # (2, 3H): input bias, recurrent bias
+    return np.stack(ws), np.stack(rs), np.stack(bs)
+
+
+class _Graph:
+    """Collects nodes and initializers; `op` adds a node and returns its output name."""
+
+    def __init__(self):
+        self.nodes, self.initializers, self.count = [], [], 0
+
+    def const(self, name, value):
+        self.initializers.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def op(self, op_type, inputs, outputs=1, **attrs):
+        self.count += 1
+        names = [f"{op_type.lower()}_{self.count}_{k}" for k in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, inputs, names, **attrs))
+        return names[0] if outputs == 1 else names
+
+
+def _frame_stack(g, x, lengths, stack, skip):
+    """(B, T, F) -> (B, T', stack * F) and output lengths, as asr.model.FrameStack computes them."""
+    shape = g.op("Shape", [x])
+    frames = g.op("Gather", [shape, g.const("one_i64", np.array(1, np.int64))])
+    short = g.op("Max", [g.op("Sub", [g.const("stack_i64", np.array(stack, np.int64)), frames]),
+                         g.const("zero_i64", np.array(0, np.int64))])
+    pads = g.op("Concat", [g.const("pad_head", np.zeros(4, np.int64)), g.op("Unsqueeze", [short, g.const("ax0", np.array([0]))]),
+                           g.const("pad_tail", np.zeros(1, np.int64))], axis=0)  # [0,0,0, 0,short,0]
+    x = g.op("Pad", [x, pads])
+    padded = g.op("Max", [frames, g.const("stack_i64b", np.array(stack, np.int64))])
+    n_out = g.op("Div", [g.op("Add", [g.op("Sub", [padded, "stack_i64"]), g.const("skip_i64", np.array(skip, np.int64))]),
+                         "skip_i64"])
+    starts = g.op("Mul", [g.op("Range", ["zero_i64", n_out, "one_i64"]), "skip_i64"])  # (T',)
+    index = g.op("Add", [g.op("Unsqueeze", [starts, g.const("ax1", np.array([1]))]),
+                         g.const("offsets", np.arange(stack, dtype=np.int64)[None, :])])  # (T', stack)
+    stacked = g.op("Gather", [x, index], axis=1)  # (B, T', stack, F)
+    x = g.op("Reshape", [stacked, g.const("stacked_shape", np.array([0, 0, -1], np.int64))])
+    out_lengths = g.op("Div", [g.op("Max", [g.op("Add", [lengths, g.const("skip_minus_stack", np.array(skip - stack, np.int32))]),
+                                            g.const("zero_i32", np.array(0, np.int32))]),
+                               g.const("skip_i32", np.array(skip, np.int32))])
+    return x, out_lengths
+
+
+def acoustic_model_onnx(model):
+    """An onnx.ModelProto computing model((features, lengths)) -> logits, out_lengths at inference."""
+    s = model.settings
+    g = _Graph()
+    x = g.op("Div", [g.op("Sub", ["features", g.const("cmvn_mean", model.cmvn.mean.numpy())]),
+                     g.const("cmvn_std", model.cmvn.std.numpy())])
+    x, out_lengths = _frame_stack(g, x, "lengths", s["stack"], s["skip"])
+    x = g.op("Transpose", [x], perm=[1, 0, 2])  # time-major (T', B, F) for the recurrent ops
+    for k, layer in enumerate(model.recurrent):
+        op_type, weights = ("LSTM", _lstm_weights) if s["cell"] == "lstm" else ("GRU", _gru_weights)
+        w, r, b = weights(layer)
+        extra = {"linear_before_reset": 1} if op_type == "GRU" else {}
+        y = g.op(op_type, [x, g.const(f"W{k}", w), g.const(f"R{k}", r), g.const(f"B{k}", b), out_lengths],
+                 direction="bidirectional", hidden_size=s["units"], **extra)  # (T', 2, B, H)
+        y = g.op("Transpose", [y], perm=[0, 2, 1, 3])  # (T', B, 2, H): forward then backward, as concat
+        x = g.op("Reshape", [y, g.const(f"merge{k}", np.array([0, 0, -1], np.int64))])
+    x = g.op("Transpose", [x], perm=[1, 0, 2])
+    kernel, bias = (v.numpy() for v in model.classifier.weights)
+    logits = g.op("Add", [g.op("MatMul", [x, g.const("classifier_kernel", kernel)]), g.const("classifier_bias", bias)])
+    g.nodes += [helper.make_node("Identity", [logits], ["logits"]),
+                helper.make_node("Identity", [out_lengths], ["out_lengths"])]
+    graph = helper.make_graph(
+        g.nodes, "asr_acoustic_model",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", "frames", model.cmvn.dim]),
+         helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "out_frames", s["vocab_size"]]),
+         helper.make_tensor_value_info("out_lengths", TensorProto.INT32, ["batch"])],
+        g.initializers)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="asr",
+                              ir_version=IR_VERSION)
+    onnx.checker.check_model(proto)
+    return proto
