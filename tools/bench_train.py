@@ -5,9 +5,16 @@ Adam, clipping) on one random padded batch, and prints seconds per step and fram
   reference   stock keras.layers.LSTM, TensorFlow's default threads (every core inside each op)
   keras       stock keras.layers.LSTM, asr's thread defaults (asr.cpu_threads)
   fast        asr.fast_lstm (the CPU path asr trains with), asr's thread defaults
-each in its own subprocess (TensorFlow fixes its threads at start-up), with ratios to the reference.
+  pytorch     the identical model and step in PyTorch (tools/torch_reference.py; `bench` extra)
+each in its own subprocess (TensorFlow fixes its threads at start-up), with ratios to the reference and
+the ratio ours (fast) / PyTorch in frames per second.
+
+With --pipeline DATA_DIR it also times the training input pipeline alone (asr.data.batch_dataset over
+the first --steps batches of the recipe's epoch-1 plan: feature reads, padding, SpecAugment if on) in
+frames per second, to compare with the model's.
 
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
+    python tools/bench_train.py recipes/synth_en/conf/small.yaml --pipeline recipes/synth_en/data/small
 """
 
 import argparse
@@ -15,10 +22,12 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-VARIANTS = {"reference": (False, False), "keras": (False, True), "fast": (True, True)}  # (fast LSTM, asr threads)
+# (fast LSTM, asr threads); pytorch: None
+VARIANTS = {"reference": (False, False), "keras": (False, True), "fast": (True, True), "pytorch": None}
 
 
 def random_batch(batch, frames, label_length, vocab_size, seed=0):
@@ -51,12 +60,18 @@ def seconds_per_step(config, fast_cpu_lstm, batch_arrays, warmup, steps):
 
 def run_variant(args):
     """Time one variant in this process and print its seconds per step on the last line."""
+    from asr.config import load_config
+    arrays = random_batch(args.batch, args.frames, args.frames // 10, 29)
+    if args.variant == "pytorch":
+        import torch
+        from torch_reference import seconds_per_step as torch_seconds_per_step
+        seconds = torch_seconds_per_step(load_config(args.config).model, 29, arrays, args.warmup, args.steps)
+        print(f"{seconds:.4f} {torch.get_num_threads()}")
+        return
     fast, asr_threads = VARIANTS[args.variant]
     if asr_threads:
         from asr.cpu_threads import apply_thread_defaults
         apply_thread_defaults()
-    from asr.config import load_config
-    arrays = random_batch(args.batch, args.frames, args.frames // 10, 29)
     seconds = seconds_per_step(load_config(args.config), fast, arrays, args.warmup, args.steps)
     intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "all")  # TF reads it at start-up
     print(f"{seconds:.4f} {intra}")
@@ -69,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=400, help="padded length in 10 ms frames")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--pipeline", metavar="DATA_DIR", help="also time the input pipeline on this data")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # internal: one subprocess
     args = parser.parse_args(argv)
     if args.variant:
@@ -77,15 +93,45 @@ def main(argv=None):
     print(f"{args.config}: batch {args.batch} x {args.frames} frames ({frames} real), "
           f"{args.warmup} warm-up + {args.steps} timed steps, {os.cpu_count()} cores")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
-    reference = None
+    seconds = {}
     for variant in VARIANTS:
         command = [sys.executable, __file__, *(argv or sys.argv[1:]), "--variant", variant]
-        out = subprocess.run(command, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-                             text=True, check=True).stdout.split()
-        seconds, intra = float(out[-2]), out[-1]
-        reference = reference or seconds
-        print(f"{variant:10s} intra-op threads {intra:>3s}  {seconds:.3f} s/step  {frames / seconds:8.0f} "
-              f"frames/s  speed-up {reference / seconds:.2f}x")
+        result = subprocess.run(command, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True)
+        if result.returncode:
+            print(f"{variant:10s} failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+            continue
+        out = result.stdout.split()
+        seconds[variant], intra = float(out[-2]), out[-1]
+        print(f"{variant:10s} intra-op threads {intra:>3s}  {seconds[variant]:.3f} s/step  "
+              f"{frames / seconds[variant]:8.0f} frames/s  speed-up {seconds['reference'] / seconds[variant]:.2f}x")
+    if "fast" in seconds and "pytorch" in seconds:
+        print(f"throughput ratio ours (fast) / PyTorch: {seconds['pytorch'] / seconds['fast']:.2f}")
+    if args.pipeline:
+        from asr.config import load_config
+        pipeline_frames_per_second(args, load_config(args.config))
+
+
+def pipeline_frames_per_second(args, config):
+    """Frames per second that the training input pipeline alone delivers, on the recipe's own data."""
+    from asr.quiet_tf import import_tensorflow_quietly
+    import_tensorflow_quietly()
+    from asr.data import batch_dataset, load_utterances, plan_batches
+    from asr.shards import FeatureStore
+    from asr.tokenizer import CharTokenizer
+    from data_prep.manifest import load_manifest
+    data_dir, t = Path(args.pipeline), config.train
+    store = FeatureStore(data_dir / "features" / "train")
+    utterances, _ = load_utterances(load_manifest(data_dir / "manifests" / "train.jsonl"), store,
+                                    CharTokenizer(), config.model)
+    plan = plan_batches([u.num_frames for u in utterances], t.batch_frames, t.max_batch_utterances,
+                        seed=[t.seed, 0])[:args.steps * 10]
+    augment = t.spec_augment if t.specaugment else None
+    start, frames = time.perf_counter(), 0
+    for _, lengths, _, _ in batch_dataset(store, utterances, plan, augment, seed=[t.seed, 0]):
+        frames += int(lengths.numpy().sum())
+    seconds = time.perf_counter() - start
+    print(f"input pipeline alone: {len(plan)} batches, {frames / seconds:.0f} frames/s "
+          f"(specaugment {'on' if augment else 'off'})")
 
 
 if __name__ == "__main__":
