@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Default recipe: synthetic English speech (WordNet sentences x espeak-ng voices), BiLSTM-CTC.
 #   ./run.sh [--config conf/small.yaml] [--stage N] [--stop-stage N]
-# Stages: 0 corpus, 1 features, 2 train, 3 evaluate (WER report), 4 sample transcription.
+# Stages: 0 corpus, 1 features, 2 train, 3 evaluate (WER report), 4 ONNX export + sample transcription.
 # Every stage is idempotent: re-running skips finished work and resumes interrupted training.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,7 +42,8 @@ if step 3; then
   python -m asr.results "$exp" "${splits[@]}"
 fi
 if step 4; then
-  echo "== stage 4: sample transcription"
+  echo "== stage 4: export (ONNX, SavedModel) and sample transcription"
+  asr export "$exp"
   sample_text="the old lighthouse keeper watched the ships sail past the rocky coast"
   espeak-ng -v en-us+m3 -s 160 -w "$exp/sample.wav" "$sample_text"
   echo "reference:  $sample_text"
