@@ -22,7 +22,7 @@ OPSET = 17
 IR_VERSION = 8  # what opset 17 needs; newer onnx writes a newer IR than older onnxruntime reads
 
 
-def _keras_lstm_to_onnx(matrix, units):
+def _keras_lstm_to_onnx(matrix):
     """Keras (in, 4H) gate order i, f, c, o -> ONNX (4H, in) gate order i, o, f, c."""
     i, f, c, o = np.split(matrix, 4, axis=-1)
     return np.concatenate([i, o, f, c], axis=-1).T
@@ -33,10 +33,9 @@ def _lstm_weights(bidirectional):
     ws, rs, bs = [], [], []
     for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
         cell = layer.cell
-        units = cell.units
-        ws.append(_keras_lstm_to_onnx(cell.kernel.numpy(), units))
-        rs.append(_keras_lstm_to_onnx(cell.recurrent_kernel.numpy(), units))
-        bias = _keras_lstm_to_onnx(cell.bias.numpy()[None, :], units)[:, 0]
+        ws.append(_keras_lstm_to_onnx(cell.kernel.numpy()))
+        rs.append(_keras_lstm_to_onnx(cell.recurrent_kernel.numpy()))
+        bias = _keras_lstm_to_onnx(cell.bias.numpy()[None, :])[:, 0]
         bs.append(np.concatenate([bias, np.zeros_like(bias)]))  # Keras has one bias: input side only
     return np.stack(ws), np.stack(rs), np.stack(bs)
 
@@ -71,23 +70,23 @@ class _Graph:
 
 def _frame_stack(g, x, lengths, stack, skip):
     """(B, T, F) -> (B, T', stack * F) and output lengths, as asr.model.FrameStack computes them."""
-    shape = g.op("Shape", [x])
-    frames = g.op("Gather", [shape, g.const("one_i64", np.array(1, np.int64))])
-    short = g.op("Max", [g.op("Sub", [g.const("stack_i64", np.array(stack, np.int64)), frames]),
-                         g.const("zero_i64", np.array(0, np.int64))])
-    pads = g.op("Concat", [g.const("pad_head", np.zeros(4, np.int64)), g.op("Unsqueeze", [short, g.const("ax0", np.array([0]))]),
-                           g.const("pad_tail", np.zeros(1, np.int64))], axis=0)  # [0,0,0, 0,short,0]
+    zero, one = g.const("zero_i64", np.array(0, np.int64)), g.const("one_i64", np.array(1, np.int64))
+    stack_, skip_ = g.const("stack_i64", np.array(stack, np.int64)), g.const("skip_i64", np.array(skip, np.int64))
+    frames = g.op("Gather", [g.op("Shape", [x]), one])
+    short = g.op("Max", [g.op("Sub", [stack_, frames]), zero])  # pad to at least `stack` frames
+    pads = g.op("Concat", [g.const("pad_head", np.zeros(4, np.int64)),
+                           g.op("Unsqueeze", [short, g.const("axis0", np.array([0]))]),
+                           g.const("pad_tail", np.zeros(1, np.int64))], axis=0)  # [0, 0, 0, 0, short, 0]
     x = g.op("Pad", [x, pads])
-    padded = g.op("Max", [frames, g.const("stack_i64b", np.array(stack, np.int64))])
-    n_out = g.op("Div", [g.op("Add", [g.op("Sub", [padded, "stack_i64"]), g.const("skip_i64", np.array(skip, np.int64))]),
-                         "skip_i64"])
-    starts = g.op("Mul", [g.op("Range", ["zero_i64", n_out, "one_i64"]), "skip_i64"])  # (T',)
-    index = g.op("Add", [g.op("Unsqueeze", [starts, g.const("ax1", np.array([1]))]),
+    n_out = g.op("Div", [g.op("Add", [g.op("Sub", [g.op("Max", [frames, stack_]), stack_]), skip_]), skip_])
+    starts = g.op("Mul", [g.op("Range", [zero, n_out, one]), skip_])  # (T',)
+    index = g.op("Add", [g.op("Unsqueeze", [starts, g.const("axis1", np.array([1]))]),
                          g.const("offsets", np.arange(stack, dtype=np.int64)[None, :])])  # (T', stack)
     stacked = g.op("Gather", [x, index], axis=1)  # (B, T', stack, F)
     x = g.op("Reshape", [stacked, g.const("stacked_shape", np.array([0, 0, -1], np.int64))])
-    out_lengths = g.op("Div", [g.op("Max", [g.op("Add", [lengths, g.const("skip_minus_stack", np.array(skip - stack, np.int32))]),
-                                            g.const("zero_i32", np.array(0, np.int32))]),
+    # (L - stack) // skip + 1, at least 0, as max(L + skip - stack, 0) // skip: integer Div truncates
+    shifted = g.op("Add", [lengths, g.const("skip_minus_stack", np.array(skip - stack, np.int32))])
+    out_lengths = g.op("Div", [g.op("Max", [shifted, g.const("zero_i32", np.array(0, np.int32))]),
                                g.const("skip_i32", np.array(skip, np.int32))])
     return x, out_lengths
 
@@ -110,7 +109,8 @@ def acoustic_model_onnx(model):
         x = g.op("Reshape", [y, g.const(f"merge{k}", np.array([0, 0, -1], np.int64))])
     x = g.op("Transpose", [x], perm=[1, 0, 2])
     kernel, bias = (v.numpy() for v in model.classifier.weights)
-    logits = g.op("Add", [g.op("MatMul", [x, g.const("classifier_kernel", kernel)]), g.const("classifier_bias", bias)])
+    logits = g.op("Add", [g.op("MatMul", [x, g.const("classifier_kernel", kernel)]),
+                          g.const("classifier_bias", bias)])
     g.nodes += [helper.make_node("Identity", [logits], ["logits"]),
                 helper.make_node("Identity", [out_lengths], ["out_lengths"])]
     graph = helper.make_graph(
