@@ -82,14 +82,12 @@ def current_onnx(model_dir):
 class OnnxPredictor:
     """(features, lengths) -> (logits, out_lengths) as numpy arrays, run by onnxruntime on the CPU."""
 
-    def __init__(self, onnx_path, threads=None):
+    def __init__(self, onnx_path):
         try:
             import onnxruntime as ort
         except ImportError as e:
             raise AsrError(f"{onnx_path}: onnxruntime is not installed ({e})") from None
         options = ort.SessionOptions()  # sequential execution: ORT_PARALLEL measured 2x slower here
-        if threads:
-            options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, features, lengths):

@@ -10,7 +10,7 @@ mirrors asr.model.AcousticModel step by step, with the trained weights as initia
     -> MatMul + Add -> logits (B, T', V), out_lengths (B,)
 
 Keras and ONNX order the gates differently (LSTM: Keras i, f, c, o; ONNX i, o, f, c. GRU: both z, r, h)
-and lay kernels out transposed; `_lstm_weights` and `_gru_weights` convert. tests/test_export.py
+and lay kernels out transposed; `_lstm_cell_weights` and `_gru_cell_weights` convert. tests/test_export.py
 checks the outputs against TensorFlow for both cells.
 """
 
@@ -28,27 +28,23 @@ def _keras_lstm_to_onnx(matrix):
     return np.concatenate([i, o, f, c], axis=-1).T
 
 
-def _lstm_weights(bidirectional):
-    """W (2, 4H, F), R (2, 4H, H), B (2, 8H) for ONNX LSTM, forward direction first."""
-    ws, rs, bs = [], [], []
-    for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
-        cell = layer.cell
-        ws.append(_keras_lstm_to_onnx(cell.kernel.numpy()))
-        rs.append(_keras_lstm_to_onnx(cell.recurrent_kernel.numpy()))
-        bias = _keras_lstm_to_onnx(cell.bias.numpy()[None, :])[:, 0]
-        bs.append(np.concatenate([bias, np.zeros_like(bias)]))  # Keras has one bias: input side only
-    return np.stack(ws), np.stack(rs), np.stack(bs)
+def _lstm_cell_weights(cell):
+    """W (4H, F), R (4H, H), B (8H,) of ONNX LSTM; Keras has one bias, so the recurrent bias is zero."""
+    bias = _keras_lstm_to_onnx(cell.bias.numpy()[None, :])[:, 0]
+    return (_keras_lstm_to_onnx(cell.kernel.numpy()), _keras_lstm_to_onnx(cell.recurrent_kernel.numpy()),
+            np.concatenate([bias, np.zeros_like(bias)]))
 
 
-def _gru_weights(bidirectional):
-    """W (2, 3H, F), R (2, 3H, H), B (2, 6H) for ONNX GRU (linear_before_reset = Keras reset_after)."""
-    ws, rs, bs = [], [], []
-    for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
-        cell = layer.cell
-        ws.append(cell.kernel.numpy().T)
-        rs.append(cell.recurrent_kernel.numpy().T)
-        bs.append(cell.bias.numpy().reshape(-1))  # (2, 3H): input bias, recurrent bias
-    return np.stack(ws), np.stack(rs), np.stack(bs)
+def _gru_cell_weights(cell):
+    """W (3H, F), R (3H, H), B (6H,) of ONNX GRU (linear_before_reset = Keras reset_after)."""
+    # Keras reset_after bias is (2, 3H): input bias, recurrent bias, as ONNX concatenates them
+    return cell.kernel.numpy().T, cell.recurrent_kernel.numpy().T, cell.bias.numpy().reshape(-1)
+
+
+def _bidirectional_weights(bidirectional, cell_weights):
+    """W, R, B stacked over the two directions, forward first."""
+    per_direction = [cell_weights(layer.cell) for layer in (bidirectional.forward_layer, bidirectional.backward_layer)]
+    return [np.stack(arrays) for arrays in zip(*per_direction)]
 
 
 class _Graph:
@@ -100,8 +96,8 @@ def acoustic_model_onnx(model):
     x, out_lengths = _frame_stack(g, x, "lengths", s["stack"], s["skip"])
     x = g.op("Transpose", [x], perm=[1, 0, 2])  # time-major (T', B, F) for the recurrent ops
     for k, layer in enumerate(model.recurrent):
-        op_type, weights = ("LSTM", _lstm_weights) if s["cell"] == "lstm" else ("GRU", _gru_weights)
-        w, r, b = weights(layer)
+        op_type, cell_weights = ("LSTM", _lstm_cell_weights) if s["cell"] == "lstm" else ("GRU", _gru_cell_weights)
+        w, r, b = _bidirectional_weights(layer, cell_weights)
         extra = {"linear_before_reset": 1} if op_type == "GRU" else {}
         y = g.op(op_type, [x, g.const(f"W{k}", w), g.const(f"R{k}", r), g.const(f"B{k}", b), out_lengths],
                  direction="bidirectional", hidden_size=s["units"], **extra)  # (T', 2, B, H)

@@ -162,16 +162,15 @@ def transcribe_paths(paths, transcriber, as_json, out, err):
     """
     results = []
     for group in loaded_groups(paths, err):
-        good = [(path, samples) for path, samples in group if not isinstance(samples, str)]
-        texts = dict(zip([path for path, _ in good], transcriber.transcribe_many([s for _, s in good])))
+        texts = iter(transcriber.transcribe_many([s for _, s in group if not isinstance(s, str)]))
         for path, samples in group:
             if isinstance(samples, str):
                 results.append({"file": str(path), "error": samples})
                 continue
-            results.append({"file": str(path), "duration": round(len(samples) / SAMPLE_RATE, 3),
-                            "text": texts[path]})
+            text = next(texts)  # in the order of the group's readable files
+            results.append({"file": str(path), "duration": round(len(samples) / SAMPLE_RATE, 3), "text": text})
             if not as_json:
-                print(texts[path] if len(paths) == 1 else f"{path}\t{texts[path]}", file=out, flush=True)
+                print(text if len(paths) == 1 else f"{path}\t{text}", file=out, flush=True)
     if as_json:
         print(json.dumps(results, indent=2, ensure_ascii=False), file=out)
     return sum("error" in r for r in results)

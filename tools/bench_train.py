@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from asr.tokenizer import CharTokenizer
+
+VOCAB_SIZE = CharTokenizer().vocab_size
 # (fast LSTM, asr threads); pytorch: None
 VARIANTS = {"reference": (False, False), "keras": (False, True), "fast": (True, True), "pytorch": None}
 
@@ -61,11 +64,11 @@ def seconds_per_step(config, fast_cpu_lstm, batch_arrays, warmup, steps):
 def run_variant(args):
     """Time one variant in this process and print its seconds per step on the last line."""
     from asr.config import load_config
-    arrays = random_batch(args.batch, args.frames, args.frames // 10, 29)
+    arrays = random_batch(args.batch, args.frames, args.frames // 10, VOCAB_SIZE)
     if args.variant == "pytorch":
         import torch
         from torch_reference import seconds_per_step as torch_seconds_per_step
-        seconds = torch_seconds_per_step(load_config(args.config).model, 29, arrays, args.warmup, args.steps)
+        seconds = torch_seconds_per_step(load_config(args.config).model, VOCAB_SIZE, arrays, args.warmup, args.steps)
         print(f"{seconds:.4f} {torch.get_num_threads()}")
         return
     fast, asr_threads = VARIANTS[args.variant]
@@ -89,7 +92,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.variant:
         return run_variant(args)
-    frames = int(random_batch(args.batch, args.frames, 1, 29)[1].sum())
+    frames = int(random_batch(args.batch, args.frames, 1, VOCAB_SIZE)[1].sum())
     print(f"{args.config}: batch {args.batch} x {args.frames} frames ({frames} real), "
           f"{args.warmup} warm-up + {args.steps} timed steps, {os.cpu_count()} cores")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
