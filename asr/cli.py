@@ -1,4 +1,4 @@
-"""The `asr` command: prepare, features, train, evaluate, export, transcribe.
+"""The `asr` command: prepare, features, lm, train, evaluate, report, export, transcribe.
 
 Each subcommand is a thin layer over a library function; problems with the user's input are printed as
 one line (`asr <command>: <file>: <problem>`) with exit status 1, never as a traceback.
@@ -35,6 +35,11 @@ def cmd_features(args):
                      shard_size, args.jobs)
 
 
+def cmd_lm(args):
+    from asr.lm import build_lm
+    build_lm(args.data_dir, args.text, args.order, args.out)
+
+
 def cmd_train(args):
     from asr.config import load_config
     from asr.train import train
@@ -45,7 +50,13 @@ def cmd_evaluate(args):
     from asr.config import load_config
     from asr.evaluate_run import evaluate_run
     config = load_config(args.config) if args.config else None
-    evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy, args.beam_width, config)
+    evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy or ["greedy"], args.beam_width, args.lm,
+                 args.tune_split, config)
+
+
+def cmd_report(args):
+    from asr.html_report import write_html_report
+    print(f"wrote {write_html_report(args.run_dir, args.data_dir, args.split, args.compare)}")
 
 
 def cmd_export(args):
@@ -56,7 +67,8 @@ def cmd_export(args):
 
 def cmd_transcribe(args):
     from asr.transcribe import Transcriber, transcribe_paths
-    transcriber = Transcriber(args.model, args.strategy, args.beam_width, args.chunk_seconds, args.backend)
+    transcriber = Transcriber(args.model, args.strategy, args.beam_width, args.chunk_seconds, args.backend,
+                              args.lm, args.json)
     failures = transcribe_paths(args.files, transcriber, args.json, sys.stdout, sys.stderr)
     return 1 if failures else 0
 
@@ -83,6 +95,15 @@ def build_parser():
     p.add_argument("--jobs", type=int, help="parallel processes (default: all cores)")
     p.set_defaults(run=cmd_features)
 
+    p = sub.add_parser("lm", help="estimate a word n-gram LM (ARPA) from the training transcripts",
+                       description="Write DATA_DIR/lm/<order>gram.arpa from the train manifest's transcripts "
+                       "and any --text files, leaving out every sentence of the other manifests (dev, test).")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--text", action="append", default=[], help="extra LM text file, one sentence a line")
+    p.add_argument("--order", type=int, default=3, help="n-gram order (3)")
+    p.add_argument("--out", help="ARPA path (default DATA_DIR/lm/<order>gram.arpa)")
+    p.set_defaults(run=cmd_lm)
+
     p = sub.add_parser("train", help="train (or resume training) a model",
                        description="Train on DATA_DIR/features; re-running the same command resumes.")
     p.add_argument("--config", required=True, help="recipe YAML")
@@ -96,8 +117,21 @@ def build_parser():
     p.add_argument("--data-dir", required=True)
     p.add_argument("--split", action="append", required=True, help="split name; repeat for several")
     p.add_argument("--config", help="recipe YAML (default: the run's own config.json)")
-    add_decode_options(p)
+    p.add_argument("--strategy", action="append", choices=("greedy", "beam", "beam_lm"),
+                   help="decoding; repeat for several (default greedy)")
+    p.add_argument("--beam-width", type=int, default=32)
+    p.add_argument("--lm", help="ARPA file for beam_lm")
+    p.add_argument("--tune-split", default="dev", help="split the LM weights are tuned on (dev)")
     p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("report", help="write a self-contained HTML evaluation report",
+                       description="Write RUN_DIR/report.html from what `asr evaluate` wrote.")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--data-dir", required=True, help="for the spectrograms of the worst utterances")
+    p.add_argument("--split", action="append", required=True, help="split name; repeat for several")
+    p.add_argument("--compare", action="append", default=[], metavar="RUN_DIR",
+                   help="another run scored on the same splits: paired comparison table")
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("export", help="write the model as ONNX (used by transcribe) and a SavedModel",
                        description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json}. "
@@ -109,18 +143,18 @@ def build_parser():
                        description="Print a transcript per file (any format libsndfile reads, any rate).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--model", help="run directory (default: the default recipe's latest model)")
-    p.add_argument("--json", action="store_true", help="print a JSON list of {file, duration, text}")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of {file, duration, text, words: [{word, start, end, confidence}]}")
     p.add_argument("--chunk-seconds", type=float, default=20.0, help="cut longer files into chunks (20)")
     p.add_argument("--backend", choices=("auto", "onnx", "tf"), default="auto",
                    help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
-    add_decode_options(p)
+    p.add_argument("--strategy", choices=("greedy", "beam"), default="greedy")
+    p.add_argument("--beam-width", type=int, default=32)
+    p.add_argument("--lm", nargs="?", const="run", metavar="ARPA",
+                   help="beam search with a word LM: alone, the LM and weights the run's evaluation tuned; "
+                   "or an ARPA file")
     p.set_defaults(run=cmd_transcribe)
     return parser
-
-
-def add_decode_options(parser):
-    parser.add_argument("--strategy", choices=("greedy", "beam"), default="greedy")
-    parser.add_argument("--beam-width", type=int, default=16)
 
 
 def main(argv=None):

@@ -6,6 +6,7 @@ import unicodedata
 BLANK = 0
 BLANK_SYMBOL = "<b>"
 CHARACTERS = " 'abcdefghijklmnopqrstuvwxyz"
+SPACE = 1 + CHARACTERS.index(" ")  # the word separator's id
 _NOT_IN_VOCAB = re.compile(r"[^ 'a-z]")
 
 

@@ -12,13 +12,14 @@ import numpy as np
 
 from asr.audio import SAMPLE_RATE, load_audio
 from asr.data import pad_batch, plan_batches
-from asr.decode import decode
+from asr.decode import beam_decode, greedy_decode
 from asr.errors import AsrError
 from asr.evaluate import predict_function
 from asr.export import OnnxPredictor, current_onnx
 from asr.features import HOP_LENGTH, log_mel
 from asr.model import load_trained_model
 from asr.tokenizer import CharTokenizer
+from asr.word_timing import greedy_word_frames, timed_words
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPE = "synth_en"
@@ -96,11 +97,14 @@ class Transcriber:
     """Audio -> text with a trained model: onnxruntime when a current export exists, TensorFlow otherwise.
 
     backend: "auto" (ONNX if `asr export` wrote one for these weights), "onnx" or "tf".
+    lm: None, "run" (the LM and weights `asr evaluate` tuned for this run) or an ARPA file path.
+    words: also return word timings and confidences (greedy or LM decoding).
     """
 
     BATCH_FRAMES, MAX_BATCH = 48000, 64  # chunks of several files share a batch, grouped by length
 
-    def __init__(self, model_dir=None, strategy="greedy", beam_width=16, chunk_seconds=20.0, backend="auto"):
+    def __init__(self, model_dir=None, strategy="greedy", beam_width=32, chunk_seconds=20.0, backend="auto",
+                 lm=None, words=False):
         self.model_dir = resolve_model_dir(model_dir) if model_dir else default_model_dir()
         onnx = current_onnx(self.model_dir) if backend != "tf" else None
         if backend == "onnx" and onnx is None:
@@ -110,28 +114,64 @@ class Transcriber:
         self.predict = OnnxPredictor(onnx) if onnx else tf_predictor(model)
         self.tokenizer = CharTokenizer()
         self.strategy, self.beam_width, self.chunk_seconds = strategy, beam_width, chunk_seconds
+        self.lm_decoder = load_lm_decoder(lm, self.model_dir, beam_width) if lm else None
+        if words and strategy == "beam" and not lm:
+            raise AsrError("word timings need greedy decoding or --lm (TensorFlow's beam search keeps no frames)")
+        self.words = words
+        self.frame_seconds = self.settings["skip"] * HOP_LENGTH / SAMPLE_RATE
+
+    def decode_chunk(self, logits, offset_seconds):
+        """(T', V) logits of one chunk -> (text, timed words or None)."""
+        if self.lm_decoder is not None:
+            text, word_frames = self.lm_decoder.best_beam(logits)
+        elif self.strategy == "greedy":
+            text = self.tokenizer.decode(greedy_decode(logits[None], [len(logits)])[0])
+            word_frames = greedy_word_frames(logits, self.tokenizer) if self.words else None
+        else:
+            text, word_frames = self.tokenizer.decode(beam_decode(logits[None], [len(logits)], self.beam_width)[0]), None
+        if not self.words:
+            return text, None
+        return text, timed_words(word_frames, logits, self.frame_seconds, offset_seconds)
 
     def transcribe_many(self, recordings):
-        """List of 16 kHz mono sample arrays -> list of texts, all chunks batched together by length."""
-        owners, features = [], []
+        """List of 16 kHz mono sample arrays -> list of (text, words or None), chunks batched by length."""
+        owners, starts, features = [], [], []
         for k, samples in enumerate(recordings):
             for a, b in chunk_bounds(len(samples), self.chunk_seconds, frame_energy(samples)):
                 owners.append(k)
+                starts.append(a / SAMPLE_RATE)
                 features.append(log_mel(samples[a:b]))
-        texts = [""] * len(features)
+        decoded = [("", [])] * len(features)
         for batch in plan_batches([len(f) for f in features], self.BATCH_FRAMES, self.MAX_BATCH):
             logits, out_lengths = self.predict(*pad_batch([features[i] for i in batch]))
-            for i, ids in zip(batch, decode(logits, out_lengths, self.strategy, self.beam_width)):
-                texts[i] = self.tokenizer.decode(ids)
-        joined = [[] for _ in recordings]
-        for owner, text in zip(owners, texts):  # chunks are in time order within each recording
-            if text:
-                joined[owner].append(text)
-        return [" ".join(parts) for parts in joined]
+            for i, chunk_logits, length in zip(batch, logits, out_lengths):
+                decoded[i] = self.decode_chunk(chunk_logits[:length], starts[i])
+        texts, words = [[] for _ in recordings], [[] for _ in recordings]
+        for owner, (text, chunk_words) in zip(owners, decoded):  # chunks are in time order within a recording
+            texts[owner] += [text] if text else []
+            words[owner] += chunk_words or []
+        return [(" ".join(t), w if self.words else None) for t, w in zip(texts, words)]
 
     def transcribe_samples(self, samples):
         """16 kHz mono samples -> text."""
-        return self.transcribe_many([samples])[0]
+        return self.transcribe_many([samples])[0][0]
+
+
+def load_lm_decoder(lm, model_dir, beam_width):
+    """An LmDecoder: the run's tuned LM (lm="run") or an ARPA file with default weights."""
+    from asr.lm_decode import LmDecoder
+    if lm != "run":
+        if not Path(lm).is_file():
+            raise AsrError(f"{lm}: LM file not found")
+        return LmDecoder(lm, beam_width=beam_width)
+    weights_path = Path(model_dir).parent / "decode" / "lm_weights.json"
+    if not weights_path.is_file():
+        raise AsrError(f"{weights_path}: no tuned LM for this run (run the recipe's evaluate stage, "
+                       "or pass --lm ARPA)")
+    weights = json.loads(weights_path.read_text())
+    if not Path(weights["arpa"]).is_file():
+        raise AsrError(f"{weights['arpa']}: the LM named in {weights_path} is missing")
+    return LmDecoder(weights["arpa"], weights["alpha"], weights["beta"], weights.get("beam_width", beam_width))
 
 
 GROUP_SECONDS = 600  # audio decoded together: short files fill batches, memory stays bounded
@@ -167,8 +207,9 @@ def transcribe_paths(paths, transcriber, as_json, out, err):
             if isinstance(samples, str):
                 results.append({"file": str(path), "error": samples})
                 continue
-            text = next(texts)  # in the order of the group's readable files
-            results.append({"file": str(path), "duration": round(len(samples) / SAMPLE_RATE, 3), "text": text})
+            text, words = next(texts)  # in the order of the group's readable files
+            results.append({"file": str(path), "duration": round(len(samples) / SAMPLE_RATE, 3), "text": text,
+                            **({"words": words} if words is not None else {})})
             if not as_json:
                 print(text if len(paths) == 1 else f"{path}\t{text}", file=out, flush=True)
     if as_json:

@@ -21,7 +21,7 @@ import soundfile as sf
 
 from asr.audio import SAMPLE_RATE, to_16k_mono
 from asr.errors import AsrError
-from asr.fileio import atomic_path
+from asr.fileio import atomic_path, write_text
 from asr.tokenizer import normalize_text
 from data_prep.manifest import is_done, write_manifests
 
@@ -33,17 +33,33 @@ _UNSPEAKABLE = re.compile(r"[0-9&%$#@+=/\\_<>\[\]{}()*~^|]|\b[A-Z]{2,}\b|\b\w+\.
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "jr", "sr", "co", "ltd", "inc", "no"}
 
 
-def wordnet_sentences(wordnet_dir=WORDNET_DIR):
-    """All quoted example sentences from the WordNet data files, as written."""
-    files = [wordnet_dir / f"data.{pos}" for pos in ("noun", "verb", "adj", "adv")]
+def wordnet_glosses_raw(wordnet_dir=WORDNET_DIR):
+    """The gloss (definition; "examples") of every synset in the WordNet data files, as written."""
+    files = [Path(wordnet_dir) / f"data.{pos}" for pos in ("noun", "verb", "adj", "adv")]
     if not all(f.is_file() for f in files):
         raise AsrError(f"{wordnet_dir}: WordNet data files not found (install the Debian package wordnet-base)")
-    sentences = []
-    for path in files:
-        for line in path.read_text(encoding="latin-1").splitlines():
-            if not line.startswith("  ") and "|" in line:
-                sentences.extend(q.strip() for q in _QUOTED.findall(line.split("|", 1)[1]))
-    return sentences
+    return [line.split("|", 1)[1] for path in files for line in path.read_text(encoding="latin-1").splitlines()
+            if not line.startswith("  ") and "|" in line]
+
+
+def wordnet_sentences(wordnet_dir=WORDNET_DIR):
+    """All quoted example sentences from the WordNet data files, as written."""
+    return [q.strip() for gloss in wordnet_glosses_raw(wordnet_dir) for q in _QUOTED.findall(gloss)]
+
+
+def wordnet_glosses(wordnet_dir=WORDNET_DIR):
+    """WordNet's definitions with the quoted examples cut out: LM text that holds no corpus sentence."""
+    definitions = (_QUOTED.sub(" ", gloss) for gloss in wordnet_glosses_raw(wordnet_dir))
+    return [text for definition in definitions for text in map(normalize_text, definition.split(";")) if text]
+
+
+def write_lm_text(out_dir, wordnet_dir=WORDNET_DIR):
+    """out_dir/lm/wordnet_glosses.txt, the extra text the recipe's word LM is estimated from."""
+    path = Path(out_dir) / "lm" / "wordnet_glosses.txt"
+    if not path.is_file():
+        write_text(path, "\n".join(wordnet_glosses(wordnet_dir)) + "\n")
+        print(f"synth_en: wrote LM text {path}")
+    return path
 
 
 def speakable_sentences(raw_sentences, min_words, max_words):
@@ -125,6 +141,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     """Synthesise the corpus into out_dir/wav and write out_dir/manifests/*.jsonl (idempotent)."""
     out_dir = Path(out_dir)
     manifest_dir = out_dir / "manifests"
+    write_lm_text(out_dir)
     if is_done(manifest_dir, fingerprint(config)):
         print(f"synth_en: {manifest_dir} is complete, nothing to do")
         return manifest_dir

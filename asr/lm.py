@@ -1,0 +1,111 @@
+"""Word n-gram language models: collect the text, estimate an ARPA file with IRSTLM.
+
+IRSTLM's `tlm` (Debian package `irstlm`) estimates an interpolated modified shift-beta model, IRSTLM's
+form of modified Kneser-Ney, and writes ARPA that KenLM reads. (KenLM's own estimator, lmplz, is not
+in the PyPI wheel, and the pure-Python PyPI builders we tried write ARPA that KenLM rejects.)
+Sentences of the evaluation splits are removed from the LM text, so the LM never saw a test sentence.
+"""
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from asr.errors import AsrError
+from asr.fileio import atomic_path, write_json
+from asr.tokenizer import normalize_text
+
+TLM_PATHS = ("/usr/lib/irstlm/bin/tlm", "/usr/bin/tlm")
+
+
+def find_tlm():
+    for path in TLM_PATHS:
+        if Path(path).is_file():
+            return path
+    found = shutil.which("tlm")
+    if found:
+        return found
+    raise AsrError("IRSTLM's tlm not found (install the Debian package irstlm)")
+
+
+def read_text_lines(path):
+    """Normalised non-empty lines of a text file; a missing or binary file is a one-line error."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AsrError(f"{path}: LM text file not found") from None
+    except UnicodeDecodeError:
+        raise AsrError(f"{path}: LM text is not UTF-8 text") from None
+    return [line for line in (normalize_text(raw) for raw in text.splitlines()) if line]
+
+
+def lm_sentences(sentences, exclude=()):
+    """Normalised sentences minus those in `exclude` (the evaluation references)."""
+    excluded = set(exclude)
+    return [s for s in sentences if s not in excluded]
+
+
+def build_arpa(sentences, out_path, order=3):
+    """Estimate an `order`-gram ARPA model of the sentences; returns {order, sentences, words, ngrams}."""
+    if not sentences:
+        raise AsrError(f"{out_path}: no LM text left to estimate from")
+    out_path = Path(out_path)
+    tlm = find_tlm()
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_path) as arpa_path:
+        text_path = Path(tmp) / "lm_text.txt"
+        text_path.write_text("".join(f"<s> {s} </s>\n" for s in sentences), encoding="utf-8")
+        done = subprocess.run([tlm, f"-tr={text_path}", f"-n={order}", "-lm=msb", f"-o={arpa_path}"],
+                              capture_output=True, text=True)
+        if done.returncode != 0 or not arpa_path.stat().st_size:
+            raise AsrError(f"{out_path}: IRSTLM tlm failed ({(done.stderr or done.stdout).strip()[-200:]})")
+    stats = {"order": order, "sentences": len(sentences), "words": sum(len(s.split()) for s in sentences),
+             "ngrams": arpa_counts(out_path)}
+    write_json(out_path.with_suffix(".json"), stats)
+    return stats
+
+
+def arpa_counts(arpa_path):
+    """{n: count} from the \\data\\ header of an ARPA file."""
+    counts = {}
+    with open(arpa_path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("ngram "):
+                n, count = line[len("ngram "):].split("=")
+                counts[int(n)] = int(count)
+            elif line.startswith("\\1-grams:"):
+                break
+    return counts
+
+
+def arpa_unigrams(arpa_path):
+    """The words of an ARPA model (sentence markers and <unk> left out)."""
+    words, inside = [], False
+    with open(arpa_path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("\\1-grams:"):
+                inside = True
+            elif line.startswith("\\"):
+                if inside:
+                    break
+            elif inside and line.strip():
+                word = line.split("\t")[1].strip() if "\t" in line else line.split()[1]
+                if word not in ("<s>", "</s>", "<unk>"):
+                    words.append(word)
+    return words
+
+
+def build_lm(data_dir, extra_text_files=(), order=3, out_path=None):
+    """`asr lm`: train transcripts + extra text, minus every sentence of the other manifests -> ARPA."""
+    from data_prep.manifest import load_manifest
+    manifests = Path(data_dir) / "manifests"
+    train = [row["text"] for row in load_manifest(manifests / "train.jsonl")]
+    held_out = [row["text"] for path in sorted(manifests.glob("*.jsonl")) if path.stem != "train"
+                for row in load_manifest(path)]
+    extra = [line for path in extra_text_files for line in read_text_lines(path)]
+    sentences = lm_sentences(train + extra, held_out)
+    out_path = Path(out_path or Path(data_dir) / "lm" / f"{order}gram.arpa")
+    stats = build_arpa(sentences, out_path, order)
+    removed = len(train) + len(extra) - len(sentences)
+    print(f"lm: {out_path}: {order}-gram from {stats['sentences']} sentences ({stats['words']} words; "
+          f"{removed} held-out sentences removed); n-grams {stats['ngrams']}")
+    return out_path

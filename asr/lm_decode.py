@@ -1,0 +1,74 @@
+"""CTC beam search with a word n-gram LM (pyctcdecode + KenLM), and the dev-set tuning of its weights.
+
+score(text) = log P_ctc(text | audio) + alpha * log P_lm(text) + beta * words(text)
+
+alpha (LM weight) and beta (word-insertion bonus) depend on the model and the LM, so they are chosen
+on dev by a small grid and then applied unchanged to the other splits.
+"""
+
+import numpy as np
+
+from asr.errors import AsrError
+from asr.lm import arpa_unigrams
+from asr.tokenizer import BLANK, CharTokenizer
+
+ALPHAS = (0.3, 0.5, 0.7, 1.0, 1.3)
+BETAS = (0.0, 1.0, 2.0, 3.0)
+BEAM_WIDTH = 32
+
+
+def pyctcdecode_labels(tokenizer):
+    """pyctcdecode's label list: "" for the CTC blank, " " for the word separator."""
+    return ["" if i == BLANK else symbol for i, symbol in enumerate(tokenizer.symbols)]
+
+
+def log_softmax(logits):
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class LmDecoder:
+    """Decodes (T', V) logits of one utterance with the LM at `arpa_path`; see the module docstring."""
+
+    def __init__(self, arpa_path, alpha=0.5, beta=1.0, beam_width=BEAM_WIDTH, tokenizer=None):
+        try:
+            from pyctcdecode import build_ctcdecoder
+        except ImportError:
+            raise AsrError("LM decoding needs pyctcdecode and kenlm (`pip install --no-deps pyctcdecode "
+                           "pygtrie kenlm`; see README)") from None
+        tokenizer = tokenizer or CharTokenizer()
+        self.decoder = build_ctcdecoder(pyctcdecode_labels(tokenizer), kenlm_model_path=str(arpa_path),
+                                        unigrams=arpa_unigrams(arpa_path), alpha=alpha, beta=beta)
+        self.alpha, self.beta, self.beam_width = alpha, beta, beam_width
+
+    def set_weights(self, alpha, beta):
+        self.decoder.reset_params(alpha=alpha, beta=beta)
+        self.alpha, self.beta = alpha, beta
+
+    def best_beam(self, logits):
+        """(text, [(word, (first frame, last frame)), ...]) of the best beam."""
+        text, _, word_frames, _, _ = self.decoder.decode_beams(log_softmax(np.asarray(logits, np.float32)),
+                                                               beam_width=self.beam_width)[0]
+        return " ".join(text.split()), word_frames
+
+    def decode(self, logits_list):
+        """List of (T'_i, V) logit arrays (true lengths) -> list of texts."""
+        return [self.best_beam(logits)[0] for logits in logits_list]
+
+
+def tune_weights(decoder, logits_list, references, score_fn, alphas=ALPHAS, betas=BETAS, log=print):
+    """Grid search of (alpha, beta) minimising WER on the given (dev) utterances.
+
+    Returns {"alpha", "beta", "wer", "grid": [{"alpha", "beta", "wer"}, ...]}; ties keep the smaller
+    alpha and beta. The decoder is left set to the best weights.
+    """
+    grid = []
+    for alpha in alphas:
+        for beta in betas:
+            decoder.set_weights(alpha, beta)
+            wer = score_fn(references, decoder.decode(logits_list))["wer"]
+            grid.append({"alpha": alpha, "beta": beta, "wer": wer})
+            log(f"evaluate: LM weights alpha={alpha} beta={beta}: dev WER {wer:.2%}")
+    best = min(grid, key=lambda g: (g["wer"], g["alpha"], g["beta"]))
+    decoder.set_weights(best["alpha"], best["beta"])
+    return {"alpha": best["alpha"], "beta": best["beta"], "wer": best["wer"], "grid": grid}
