@@ -1,10 +1,11 @@
 # The two commands a fresh machine needs:
 #   make run    default recipe end to end: data -> features -> train -> WER report -> a transcription
 #   make test   the test suite
-# Both create .venv with the package and install the Debian packages espeak-ng and wordnet-base.
+# Both create .venv with the package and install the Debian packages they need: espeak-ng and
+# wordnet-base (the corpus), irstlm (estimates the word LM), chromium (the test that renders the report).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
-DEBIAN_PACKAGES := espeak-ng wordnet-base
+DEBIAN_PACKAGES := espeak-ng wordnet-base irstlm chromium
 
 .PHONY: run test setup system-packages
 
@@ -20,6 +21,9 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# pyctcdecode 0.5.0 (the latest) pins numpy<2 without needing it (upstream PR #118 is unmerged); its
+	# real dependencies (pygtrie, kenlm) are ours, so it is installed without the stale pin.
+	$(BIN)/pip install --quiet --no-deps "pyctcdecode==0.5.0"
 	touch $@
 
 system-packages:

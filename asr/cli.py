@@ -68,7 +68,7 @@ def cmd_export(args):
 def cmd_transcribe(args):
     from asr.transcribe import Transcriber, transcribe_paths
     transcriber = Transcriber(args.model, args.strategy, args.beam_width, args.chunk_seconds, args.backend,
-                              args.lm, args.json)
+                              args.lm_arpa or ("run" if args.lm else None), args.json)
     failures = transcribe_paths(args.files, transcriber, args.json, sys.stdout, sys.stderr)
     return 1 if failures else 0
 
@@ -150,9 +150,9 @@ def build_parser():
                    help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
     p.add_argument("--strategy", choices=("greedy", "beam"), default="greedy")
     p.add_argument("--beam-width", type=int, default=32)
-    p.add_argument("--lm", nargs="?", const="run", metavar="ARPA",
-                   help="beam search with a word LM: alone, the LM and weights the run's evaluation tuned; "
-                   "or an ARPA file")
+    p.add_argument("--lm", action="store_true",
+                   help="beam search with the run's word LM and the weights `asr evaluate` tuned on dev")
+    p.add_argument("--lm-arpa", metavar="ARPA", help="beam search with this ARPA LM (default weights)")
     p.set_defaults(run=cmd_transcribe)
     return parser
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from asr.errors import AsrError
 from asr.lm import arpa_unigrams
+from asr.quiet_tf import native_stderr_silenced
 from asr.tokenizer import BLANK, CharTokenizer
 
 ALPHAS = (0.3, 0.5, 0.7, 1.0, 1.3)
@@ -37,8 +38,13 @@ class LmDecoder:
             raise AsrError("LM decoding needs pyctcdecode and kenlm (`pip install --no-deps pyctcdecode "
                            "pygtrie kenlm`; see README)") from None
         tokenizer = tokenizer or CharTokenizer()
-        self.decoder = build_ctcdecoder(pyctcdecode_labels(tokenizer), kenlm_model_path=str(arpa_path),
-                                        unigrams=arpa_unigrams(arpa_path), alpha=alpha, beta=beta)
+        try:
+            with native_stderr_silenced():  # KenLM draws a progress bar of the ARPA loading on stderr
+                self.decoder = build_ctcdecoder(pyctcdecode_labels(tokenizer), kenlm_model_path=str(arpa_path),
+                                                unigrams=arpa_unigrams(arpa_path), alpha=alpha, beta=beta)
+        except (OSError, RuntimeError, ValueError, IndexError) as e:
+            raise AsrError(f"{arpa_path}: not a readable ARPA language model ({str(e).splitlines()[0][:120]})") \
+                from None
         self.alpha, self.beta, self.beam_width = alpha, beta, beam_width
 
     def set_weights(self, alpha, beta):

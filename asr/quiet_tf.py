@@ -7,9 +7,24 @@ file descriptor 2, so we point that at /dev/null while TF imports and initialise
 ASR_TF_LOGS=1 to see those lines. Python exceptions raised by the import still propagate.
 """
 
+import contextlib
 import os
 
 from asr.cpu_threads import apply_thread_defaults
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null for the block (native libraries write to it directly)."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def import_tensorflow_quietly():
@@ -19,13 +34,6 @@ def import_tensorflow_quietly():
     if os.environ.get("ASR_TF_LOGS"):
         import tensorflow  # noqa: F401
         return
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    with native_stderr_silenced():
         import tensorflow as tf
         tf.config.list_logical_devices()  # device discovery logs its own lines: get them over with here
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)

@@ -1,24 +1,68 @@
-"""Print a run's results as a Markdown table row per split: `python -m asr.results RUN_DIR SPLIT...`."""
+"""A run's results as Markdown: `python -m asr.results RUN_DIR SPLIT...`.
+
+One row per split and decoding strategy found under RUN_DIR/decode (greedy, beam, beam_lm), with the
+bootstrap 95 % interval of the WER, then the paired comparison of each strategy against greedy.
+"""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from asr.fileio import read_jsonl
+from asr.significance import probability_b_better
+
+STRATEGIES = ("greedy", "beam", "beam_lm")
+
+
+def decode_dir(run_dir, split, strategy):
+    return Path(run_dir) / "decode" / (split if strategy == "greedy" else f"{split}_{strategy}")
+
+
+def decoded_strategies(run_dir, split):
+    return [s for s in STRATEGIES if (decode_dir(run_dir, split, s) / "wer.json").is_file()]
+
+
+def paired_comparison(dir_a, dir_b):
+    """P(B has fewer errors than A) over the utterances both decoded, by paired bootstrap."""
+    a = {r["id"]: r for r in read_jsonl(Path(dir_a) / "utterances.jsonl")}
+    b = {r["id"]: r for r in read_jsonl(Path(dir_b) / "utterances.jsonl")}
+    ids = [i for i in a if i in b]
+    return probability_b_better([a[i]["errors"] for i in ids], [b[i]["errors"] for i in ids],
+                                [a[i]["words"] for i in ids])
+
+
+def commit_of_code():
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          cwd=Path(__file__).parent).stdout.strip() or "unknown"
+
 
 def results_table(run_dir, splits):
     run_dir = Path(run_dir)
     done = json.loads((run_dir / "training_done.json").read_text())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    lines = ["| split | WER | CER | S | D | I | words | utts |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| split | decoding | WER | 95 % CI | CER | S | D | I | words | utts |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    comparisons = []
     for split in splits:
-        s = json.loads((run_dir / "decode" / split / "wer.json").read_text())
-        lines.append(f"| {split} | {s['wer']:.2%} | {s['cer']:.2%} | {s['substitutions']} | {s['deletions']} "
-                     f"| {s['insertions']} | {s['ref_words']} | {s['n_utts']} |")
+        for strategy in decoded_strategies(run_dir, split):
+            s = json.loads((decode_dir(run_dir, split, strategy) / "wer.json").read_text())
+            low, high = s["wer_ci95"]
+            lines.append(f"| {split} | {strategy} | {s['wer']:.2%} | {low:.2%}–{high:.2%} | {s['cer']:.2%} "
+                         f"| {s['substitutions']} | {s['deletions']} | {s['insertions']} | {s['ref_words']} "
+                         f"| {s['n_utts']} |")
+            if strategy != "greedy":
+                p = paired_comparison(decode_dir(run_dir, split, "greedy"), decode_dir(run_dir, split, strategy))
+                comparisons.append(f"{split}: P({strategy} better than greedy) = {p:.3f}")
     lines.append(f"\nmodel: {done['parameters'] / 1e6:.2f} M parameters, {done['epochs']} epochs "
                  f"({done['steps']} steps) in {done['train_minutes']} min, best epoch {done['best_epoch']}; "
-                 f"commit {commit}")
+                 f"commit {commit_of_code()}")
+    weights = run_dir / "decode" / "lm_weights.json"
+    if weights.is_file():
+        w = json.loads(weights.read_text())
+        lines.append(f"beam_lm: {Path(w['arpa']).name}, beam {w['beam_width']}, alpha {w['alpha']}, "
+                     f"beta {w['beta']} (tuned on {w['tuned_on']})")
+    if comparisons:
+        lines.append("paired bootstrap (utterance resampling): " + "; ".join(comparisons))
     return "\n".join(lines)
 
 

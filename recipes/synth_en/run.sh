@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Default recipe: synthetic English speech (WordNet sentences x espeak-ng voices), BiLSTM-CTC.
 #   ./run.sh [--config conf/small.yaml] [--stage N] [--stop-stage N]
-# Stages: 0 corpus, 1 features, 2 train, 3 evaluate (WER report), 4 ONNX export + sample transcription.
+# Stages: 0 corpus (+ LM text), 1 features + word 3-gram LM, 2 train, 3 evaluate (greedy, beam, beam+LM;
+# WER table and HTML report), 4 ONNX export + sample transcription.
 # Every stage is idempotent: re-running skips finished work and resumes interrupted training.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,6 +32,8 @@ fi
 if step 1; then
   echo "== stage 1: features"
   asr features --config "$config" --data-dir "$data"
+  # word LM: training transcripts + WordNet definitions (no dev/test sentence; `asr lm` removes them)
+  asr lm --data-dir "$data" --text "$data/lm/wordnet_glosses.txt" --order 3
 fi
 if step 2; then
   echo "== stage 2: train"
@@ -38,8 +41,10 @@ if step 2; then
 fi
 if step 3; then
   echo "== stage 3: evaluate"
-  asr evaluate --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}")
+  asr evaluate --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}") \
+    --strategy greedy --strategy beam --strategy beam_lm --lm "$data/lm/3gram.arpa"
   python -m asr.results "$exp" "${splits[@]}"
+  asr report --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}")
 fi
 if step 4; then
   echo "== stage 4: export (ONNX, SavedModel) and sample transcription"
@@ -47,6 +52,8 @@ if step 4; then
   sample_text="the old lighthouse keeper watched the ships sail past the rocky coast"
   espeak-ng -v en-us+m3 -s 160 -w "$exp/sample.wav" "$sample_text"
   echo "reference:  $sample_text"
-  echo -n "hypothesis: "
+  echo -n "greedy:     "
   asr transcribe --model "$exp" "$exp/sample.wav"
+  echo -n "with LM:    "
+  asr transcribe --model "$exp" --lm "$exp/sample.wav"
 fi
