@@ -45,8 +45,15 @@ def lm_sentences(sentences, exclude=()):
     return [s for s in sentences if s not in excluded]
 
 
+SMOOTHING = ("msb", "wb")  # modified shift-beta (Kneser-Ney-like); Witten-Bell where a corpus is too small
+
+
 def build_arpa(sentences, out_path, order=3):
-    """Estimate an `order`-gram ARPA model of the sentences; returns {order, sentences, words, ngrams}."""
+    """Estimate an `order`-gram ARPA model of the sentences; returns {order, smoothing, sentences, words, ngrams}.
+
+    Modified shift-beta needs enough n-grams seen once, twice and three times to estimate its
+    discounts; on a corpus too small for that, tlm refuses and Witten-Bell is used instead.
+    """
     if not sentences:
         raise AsrError(f"{out_path}: no LM text left to estimate from")
     out_path = Path(out_path)
@@ -54,12 +61,15 @@ def build_arpa(sentences, out_path, order=3):
     with tempfile.TemporaryDirectory() as tmp, atomic_path(out_path) as arpa_path:
         text_path = Path(tmp) / "lm_text.txt"
         text_path.write_text("".join(f"<s> {s} </s>\n" for s in sentences), encoding="utf-8")
-        done = subprocess.run([tlm, f"-tr={text_path}", f"-n={order}", "-lm=msb", f"-o={arpa_path}"],
-                              capture_output=True, text=True)
-        if done.returncode != 0 or not arpa_path.stat().st_size:
+        for smoothing in SMOOTHING:
+            done = subprocess.run([tlm, f"-tr={text_path}", f"-n={order}", f"-lm={smoothing}", f"-o={arpa_path}"],
+                                  capture_output=True, text=True)
+            if done.returncode == 0 and arpa_path.stat().st_size:
+                break
+        else:
             raise AsrError(f"{out_path}: IRSTLM tlm failed ({(done.stderr or done.stdout).strip()[-200:]})")
-    stats = {"order": order, "sentences": len(sentences), "words": sum(len(s.split()) for s in sentences),
-             "ngrams": arpa_counts(out_path)}
+    stats = {"order": order, "smoothing": smoothing, "sentences": len(sentences),
+             "words": sum(len(s.split()) for s in sentences), "ngrams": arpa_counts(out_path)}
     write_json(out_path.with_suffix(".json"), stats)
     return stats
 
@@ -106,6 +116,6 @@ def build_lm(data_dir, extra_text_files=(), order=3, out_path=None):
     out_path = Path(out_path or Path(data_dir) / "lm" / f"{order}gram.arpa")
     stats = build_arpa(sentences, out_path, order)
     removed = len(train) + len(extra) - len(sentences)
-    print(f"lm: {out_path}: {order}-gram from {stats['sentences']} sentences ({stats['words']} words; "
+    print(f"lm: {out_path}: {order}-gram ({stats['smoothing']}) from {stats['sentences']} sentences ({stats['words']} words; "
           f"{removed} held-out sentences removed); n-grams {stats['ngrams']}")
     return out_path

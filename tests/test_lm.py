@@ -1,0 +1,113 @@
+"""Word LM: estimation with IRSTLM (normalised, held-out sentences excluded) and LM beam search."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from asr.errors import AsrError
+from asr.lm import arpa_unigrams, build_arpa, build_lm
+from asr.lm_decode import LmDecoder, tune_weights
+from asr.scoring import score
+from asr.tokenizer import BLANK, CharTokenizer
+from asr.word_timing import greedy_word_frames, timed_words
+
+pytestmark = pytest.mark.skipif(shutil.which("tlm") is None and not __import__("os").path.exists(
+    "/usr/lib/irstlm/bin/tlm"), reason="IRSTLM is not installed (make test installs it)")
+
+TOY_TEXT = ["the cat sat on the mat", "a cat sat on a hat", "the cat ate", "a hat sat on the cat",
+            "the dog sat", "a dog ate the hat"]
+
+
+def test_arpa_is_normalised_for_kenlm(tmp_path):
+    import kenlm
+    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
+    model = kenlm.Model(str(tmp_path / "toy.arpa"))
+    # the distribution covers every unigram: <unk> keeps mass for unseen words, and IRSTLM pads the very
+    # first context with <s>, so <s> itself has a probability (a share that vanishes on a real corpus)
+    words = arpa_unigrams(tmp_path / "toy.arpa") + ["<s>", "</s>", "<unk>"]
+    for history in ([], ["the"], ["the", "cat"], ["on", "a"]):
+        state = kenlm.State()
+        model.BeginSentenceWrite(state)
+        for word in history:
+            next_state = kenlm.State()
+            model.BaseScore(state, word, next_state)
+            state = next_state
+        total = sum(10 ** model.BaseScore(state, w, kenlm.State()) for w in words)
+        assert total == pytest.approx(1.0, abs=2e-3), history
+    assert model.score("the cat sat on the mat") > model.score("mat the on sat cat the")
+
+
+def test_lm_leaves_out_every_held_out_sentence(tmp_path):
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    rows = {"train": ["the cat sat", "a dog ran"], "dev": ["zebras graze slowly"], "test": ["a dog ran"]}
+    for split, texts in rows.items():
+        (manifests / f"{split}.jsonl").write_text("".join(json.dumps(
+            {"id": f"{split}{i}", "audio": __file__, "duration": 1.0, "text": t, "speaker": "s"}) + "\n"
+            for i, t in enumerate(texts)))
+    (tmp_path / "extra.txt").write_text("Zebras graze slowly!\nthe zebra sat\n")
+    arpa = build_lm(tmp_path, [tmp_path / "extra.txt"], order=2)
+    words = set(arpa_unigrams(arpa))
+    assert {"the", "cat", "zebra"} <= words and "zebras" not in words and "dog" not in words
+
+
+def test_missing_lm_text_is_a_one_line_error(tmp_path):
+    from asr.lm import read_text_lines
+    with pytest.raises(AsrError, match="LM text file not found"):
+        read_text_lines(tmp_path / "nope.txt")
+
+
+def spelled_logits(text, confusions=None, frames_per_char=2):
+    """(T, V) logits spelling `text` one character (then a blank) at a time; `confusions` maps a
+    character position to (other character, its probability) so greedy decoding picks the other one."""
+    tokenizer = CharTokenizer()
+    rows = []
+    for k, char in enumerate(text):
+        probs = np.full(tokenizer.vocab_size, 1e-4)
+        if confusions and k in confusions:
+            other, p = confusions[k]
+            probs[tokenizer.encode(other)[0]], probs[tokenizer.encode(char)[0]] = p, 1 - p
+        else:
+            probs[tokenizer.encode(char)[0]] = 1.0
+        blank = np.full(tokenizer.vocab_size, 1e-4)
+        blank[BLANK] = 1.0
+        rows += [probs] + [blank] * (frames_per_char - 1)
+    return np.log(np.array(rows, np.float32))
+
+
+def test_lm_decoding_recovers_a_word_greedy_decoding_misspells(tmp_path):
+    from asr.decode import greedy_decode
+    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
+    logits = spelled_logits("the cat sat", confusions={5: ("u", 0.6)})  # "cat" heard as "cut"
+    tokenizer = CharTokenizer()
+    assert tokenizer.decode(greedy_decode(logits[None], [len(logits)])[0]) == "the cut sat"
+    decoder = LmDecoder(tmp_path / "toy.arpa", alpha=0.5, beta=1.0)
+    assert decoder.decode([logits]) == ["the cat sat"]
+
+
+def test_weight_tuning_picks_the_best_grid_point(tmp_path):
+    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
+    logits = [spelled_logits("the cat sat", {5: ("u", 0.6)}), spelled_logits("a dog ate", {3: ("b", 0.7)})]
+    decoder = LmDecoder(tmp_path / "toy.arpa")
+    tuned = tune_weights(decoder, logits, ["the cat sat", "a dog ate"], score, alphas=(0.0, 0.5), betas=(0.0, 1.0),
+                         log=lambda *_: None)
+    assert tuned["wer"] == min(g["wer"] for g in tuned["grid"]) == 0.0 and len(tuned["grid"]) == 4
+    assert (decoder.alpha, decoder.beta) == (tuned["alpha"], tuned["beta"]) and tuned["alpha"] == 0.5
+
+
+def test_unreadable_arpa_is_a_one_line_error(tmp_path):
+    (tmp_path / "bad.arpa").write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0 a\n")
+    with pytest.raises(AsrError, match="bad.arpa"):
+        LmDecoder(tmp_path / "bad.arpa")
+
+
+def test_greedy_word_frames_and_times():
+    logits = spelled_logits("ab cd")  # a _ b _ ' ' _ c _ d _ : 10 frames
+    assert greedy_word_frames(logits, CharTokenizer()) == [("ab", (0, 2)), ("cd", (6, 8))]
+    words = timed_words(greedy_word_frames(logits, CharTokenizer()), logits, 0.03, offset_seconds=1.0)
+    assert [(w["word"], w["start"], w["end"]) for w in words] == [("ab", 1.0, 1.09), ("cd", 1.18, 1.27)]
+    assert all(0.99 < w["confidence"] <= 1.0 for w in words)
+    unsure = spelled_logits("ab", {0: ("c", 0.4)})
+    assert timed_words(greedy_word_frames(unsure, CharTokenizer()), unsure, 0.03)[0]["confidence"] < 0.85
