@@ -64,7 +64,7 @@ def summary_section(run_dir, splits):
     for split in splits:
         for strategy in decoded_strategies(run_dir, split):
             s = json.loads((decode_dir(run_dir, split, strategy) / "wer.json").read_text())
-            low, high = s["wer_ci95"]
+            low, high = s.get("wer_ci95", (float("nan"), float("nan")))  # runs evaluated before intervals
             rows.append([split, strategy, f"{s['wer']:.2%}", f"{low:.2%} – {high:.2%}", f"{s['cer']:.2%}",
                          s["substitutions"], s["deletions"], s["insertions"], s["ref_words"], s["n_utts"]])
     notes = ""

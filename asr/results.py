@@ -46,7 +46,7 @@ def results_table(run_dir, splits):
     for split in splits:
         for strategy in decoded_strategies(run_dir, split):
             s = json.loads((decode_dir(run_dir, split, strategy) / "wer.json").read_text())
-            low, high = s["wer_ci95"]
+            low, high = s.get("wer_ci95", (float("nan"), float("nan")))  # runs evaluated before intervals
             lines.append(f"| {split} | {strategy} | {s['wer']:.2%} | {low:.2%}–{high:.2%} | {s['cer']:.2%} "
                          f"| {s['substitutions']} | {s['deletions']} | {s['insertions']} | {s['ref_words']} "
                          f"| {s['n_utts']} |")
