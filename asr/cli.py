@@ -10,6 +10,7 @@ import sys
 
 from asr.errors import AsrError
 from asr.quiet_tf import import_tensorflow_quietly
+from asr.results import STRATEGIES
 
 CORPORA = ("synth_en", "folder", "librispeech")
 
@@ -117,7 +118,7 @@ def build_parser():
     p.add_argument("--data-dir", required=True)
     p.add_argument("--split", action="append", required=True, help="split name; repeat for several")
     p.add_argument("--config", help="recipe YAML (default: the run's own config.json)")
-    p.add_argument("--strategy", action="append", choices=("greedy", "beam", "beam_lm"),
+    p.add_argument("--strategy", action="append", choices=STRATEGIES,
                    help="decoding; repeat for several (default greedy)")
     p.add_argument("--beam-width", type=int, default=32)
     p.add_argument("--lm", help="ARPA file for beam_lm")

@@ -13,7 +13,6 @@ from asr.losses import ctc_loss
 from asr.scoring import score
 from asr.split_report import write_split_report
 
-STRATEGIES = ("greedy", "beam", "beam_lm")
 DECODE_BATCH = 64
 
 

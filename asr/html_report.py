@@ -15,13 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from asr import report_plots
+from asr.audio import SAMPLE_RATE
 from asr.errors import AsrError
+from asr.features import HOP_LENGTH
 from asr.fileio import read_jsonl, write_text
 from asr.results import decode_dir, decoded_strategies, paired_comparison
 from asr.shards import FeatureStore
 from asr.tokenizer import CharTokenizer
 
 WORST_SHOWN = 5
+HOP_SECONDS = HOP_LENGTH / SAMPLE_RATE  # one feature frame
 LENGTH_BUCKETS = ((1, 4), (5, 6), (7, 8), (9, 11), (12, 99))
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -141,6 +144,7 @@ def worst_section(run_dir, data_dir, split):
     posteriors = np.load(Path(run_dir) / "decode" / "posteriors" / f"{split}.npz")
     store = FeatureStore(Path(data_dir) / "features" / split)
     settings = json.loads((Path(run_dir) / "model" / "model.json").read_text())
+    symbols = CharTokenizer().symbols
     parts = [f"<h2>Worst utterances ({html.escape(split)}, by greedy WER)</h2>"]
     for utt in greedy[:WORST_SHOWN]:
         lines = [f"REF:          {utt['reference']}"]
@@ -148,8 +152,9 @@ def worst_section(run_dir, data_dir, split):
                   for s, by_id in utterances.items()]
         parts.append(f"<h3>{html.escape(utt['id'])} ({html.escape(utt['speaker'])}, {utt['duration']} s)</h3>"
                      f"<pre>{html.escape(chr(10).join(lines))}</pre>")
-        parts.append(img(report_plots.spectrogram_and_posteriorgram(
-            store[utt["id"]], posteriors[utt["id"]], CharTokenizer().symbols, settings["skip"] * 0.01)))
+        figure = report_plots.spectrogram_and_posteriorgram(store[utt["id"]], posteriors[utt["id"]],
+                                                            symbols, HOP_SECONDS, settings["skip"] * HOP_SECONDS)
+        parts.append(img(figure))
     return "".join(parts)
 
 

@@ -44,11 +44,11 @@ def wer_by_length(buckets, wers_by_strategy):
     return png_bytes(fig)
 
 
-def spectrogram_and_posteriorgram(features, log_posteriors, symbols, frame_seconds):
+def spectrogram_and_posteriorgram(features, log_posteriors, symbols, hop_seconds, frame_seconds):
     """Log-mel spectrogram above the CTC posteriorgram (P(symbol) per output frame), same time axis."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True,
                                       gridspec_kw={"height_ratios": [1, 1.6]})
-    seconds = len(features) * 0.01
+    seconds = len(features) * hop_seconds
     top.imshow(features.T, origin="lower", aspect="auto", extent=(0, seconds, 0, features.shape[1]), cmap="magma")
     top.set(ylabel="mel band", title="log-mel spectrogram")
     probs = np.exp(log_posteriors.astype(np.float32)).T  # (V, T')

@@ -1,4 +1,4 @@
-"""WER/CER scoring with jiwer: totals, S/D/I counts and per-utterance errors."""
+"""WER/CER scoring with jiwer: totals and S/D/I counts (per-utterance alignments: asr.alignment)."""
 
 import jiwer
 
@@ -12,8 +12,3 @@ def score(references, hypotheses):
             "substitutions": words.substitutions, "deletions": words.deletions,
             "insertions": words.insertions, "ref_words": ref_words, "n_utts": len(references)}
 
-
-def utterance_errors(reference, hypothesis):
-    """(word errors, reference words) of one utterance."""
-    out = jiwer.process_words(reference, hypothesis)
-    return out.substitutions + out.deletions + out.insertions, len(reference.split())
