@@ -12,20 +12,24 @@ from asr.errors import AsrError
 from asr.quiet_tf import import_tensorflow_quietly
 from asr.results import STRATEGIES
 
-CORPORA = ("synth_en", "folder", "librispeech")
+CORPORA = ("synth_en", "folder", "librispeech", "ljspeech", "common_voice", "timit", "an4", "yesno")
 
 
 def cmd_prepare(args):
+    from asr.config import load_config
     if args.corpus == "synth_en":
-        from asr.config import load_config
         from data_prep.synth_en import prepare_synth_en
         prepare_synth_en(load_config(args.config).corpus, args.data_dir, args.jobs)
-    else:
+    elif args.corpus == "folder":
         if not args.source:
-            raise AsrError(f"--source is required for corpus {args.corpus}")
-        from data_prep import folder, librispeech
-        module = folder if args.corpus == "folder" else librispeech
-        module.prepare(args.source, os.path.join(args.data_dir, "manifests"), args.split)
+            raise AsrError("--source is required for corpus folder")
+        from data_prep import folder
+        folder.prepare(args.source, os.path.join(args.data_dir, "manifests"), args.split)
+    else:
+        from data_prep.corpora import prepare_corpus
+        splits = load_config(args.config).splits if args.config else None
+        prepare_corpus(args.corpus, args.data_dir, args.source, args.download, splits, args.url, args.sha256,
+                       args.jobs)
 
 
 def cmd_features(args):
@@ -83,9 +87,14 @@ def build_parser():
                        description="Write DATA_DIR/manifests/{split}.jsonl for a corpus.")
     p.add_argument("--corpus", choices=CORPORA, default="synth_en", help="corpus type (default: synth_en)")
     p.add_argument("--config", help="recipe YAML (synth_en: its `corpus` section sets size and voices)")
-    p.add_argument("--data-dir", required=True, help="output directory (manifests/ and, for synth_en, wav/)")
-    p.add_argument("--source", help="folder/librispeech: the corpus directory to read")
-    p.add_argument("--split", default="train", help="folder/librispeech: the split name to write")
+    p.add_argument("--data-dir", required=True, help="output directory (manifests/; synth_en: wav/; with "
+                   "--download: download/)")
+    p.add_argument("--source", help="the corpus directory to read (an existing copy: nothing is downloaded)")
+    p.add_argument("--download", action="store_true", help="download the corpus into DATA_DIR/download "
+                   "(resumable, checksum-verified; skipped for archives already there)")
+    p.add_argument("--url", help="common_voice: the download link the Common Voice site gave you")
+    p.add_argument("--sha256", help="common_voice: the archive's SHA-256 from the same page")
+    p.add_argument("--split", default="train", help="folder: the split name to write")
     p.add_argument("--jobs", type=int, help="parallel processes (default: all cores)")
     p.set_defaults(run=cmd_prepare)
 

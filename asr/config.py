@@ -44,6 +44,8 @@ class ModelConfig:
     units: int = 256
     cell: str = "lstm"
     dropout: float = 0.1
+    # output symbols: empty for characters (a-z, apostrophe, space), else a list such as TIMIT's 39 phones
+    vocabulary: list = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +85,9 @@ class DecodeConfig:
 @dataclass
 class RecipeConfig:
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    # recipe split -> the corpus's official splits it is made of, e.g. {train: [train_clean_100, ...]};
+    # empty when the corpus preparation writes the recipe's splits itself (synth_en)
+    splits: dict = field(default_factory=dict)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -121,8 +126,16 @@ def _check_value(kind, value, name, source):
     return value
 
 
+def _check_splits(splits, source):
+    for name, parts in splits.items():
+        if not (isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts)):
+            raise AsrError(f"{source}: 'splits.{name}' must be a non-empty list of split names, got {parts!r}")
+
+
 def config_from_dict(values, source="config"):
-    return _build(RecipeConfig, values or {}, "", source)
+    config = _build(RecipeConfig, values or {}, "", source)
+    _check_splits(config.splits, source)
+    return config
 
 
 def load_config(path):

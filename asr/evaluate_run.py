@@ -18,7 +18,7 @@ from asr.lm_decode import LmDecoder, log_softmax, tune_weights
 from asr.model import load_trained_model
 from asr.scoring import score
 from asr.shards import FeatureStore
-from asr.tokenizer import CharTokenizer
+from asr.tokenizer import make_tokenizer
 from data_prep.manifest import load_manifest
 
 LM_WEIGHTS = "lm_weights.json"
@@ -56,7 +56,9 @@ def evaluate_run(run_dir, data_dir, splits, strategies=("greedy",), beam_width=3
                        f"{tune_split}) among the splits")
     config = config or run_config(run_dir)
     model, _ = load_trained_model(run_dir / "model")
-    tokenizer, decode_dir = CharTokenizer(), run_dir / "decode"
+    tokenizer, decode_dir = make_tokenizer(config.model.vocabulary), run_dir / "decode"
+    if "beam_lm" in strategies and not tokenizer.spells_words:
+        raise AsrError("--strategy beam_lm needs a character model (this one outputs symbols such as phones)")
     decoded = {}
     for split in splits:
         rows = load_manifest(data_dir / "manifests" / f"{split}.jsonl")

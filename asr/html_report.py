@@ -21,7 +21,7 @@ from asr.features import HOP_LENGTH
 from asr.fileio import read_jsonl, write_text
 from asr.results import decode_dir, decoded_strategies, paired_comparison
 from asr.shards import FeatureStore
-from asr.tokenizer import CharTokenizer
+from asr.tokenizer import make_tokenizer
 
 WORST_SHOWN = 5
 HOP_SECONDS = HOP_LENGTH / SAMPLE_RATE  # one feature frame
@@ -144,7 +144,7 @@ def worst_section(run_dir, data_dir, split):
     posteriors = np.load(Path(run_dir) / "decode" / "posteriors" / f"{split}.npz")
     store = FeatureStore(Path(data_dir) / "features" / split)
     settings = json.loads((Path(run_dir) / "model" / "model.json").read_text())
-    symbols = CharTokenizer().symbols
+    symbols = make_tokenizer(settings.get("vocabulary", [])).symbols
     parts = [f"<h2>Worst utterances ({html.escape(split)}, by greedy WER)</h2>"]
     for utt in greedy[:WORST_SHOWN]:
         lines = [f"REF:          {utt['reference']}"]

@@ -1,4 +1,7 @@
-"""Character tokenizer and text normalisation. Token 0 is the CTC blank, written down here once."""
+"""Tokenizers (characters, or a list of symbols such as phones) and text normalisation.
+
+Token 0 is the CTC blank, written down here once.
+"""
 
 import re
 import unicodedata
@@ -22,6 +25,8 @@ def normalize_text(text):
 class CharTokenizer:
     """Maps normalised text to ids 1..len(CHARACTERS) and back; id 0 is the CTC blank."""
 
+    spells_words = True  # words are letter sequences between SPACE tokens (LM decoding, word timings)
+
     def __init__(self, characters=CHARACTERS):
         self.characters = characters
         self.symbols = [BLANK_SYMBOL] + list(characters)
@@ -41,3 +46,35 @@ class CharTokenizer:
     def decode(self, ids):
         """Ids (blank and padding ids <= 0 skipped) -> text with single spaces."""
         return " ".join("".join(self.symbols[i] for i in ids if i > BLANK).split())
+
+
+class SymbolTokenizer:
+    """Maps space-separated symbols (e.g. TIMIT phones) to ids 1..len(symbols) and back; id 0 is the blank.
+
+    A hypothesis is a symbol sequence, so WER over it is the symbol (phone) error rate.
+    """
+
+    spells_words = False
+
+    def __init__(self, symbols):
+        self.symbols = [BLANK_SYMBOL] + list(symbols)
+        self._ids = {s: i + 1 for i, s in enumerate(symbols)}
+
+    @property
+    def vocab_size(self):
+        return len(self.symbols)
+
+    def encode(self, text):
+        """'sil b ah' -> list of ids; raises ValueError on a symbol outside the vocabulary."""
+        try:
+            return [self._ids[s] for s in text.split()]
+        except KeyError as e:
+            raise ValueError(f"symbol {e.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, ids):
+        return " ".join(self.symbols[i] for i in ids if i > BLANK)
+
+
+def make_tokenizer(vocabulary=()):
+    """The tokenizer of a model config's `vocabulary`: characters when empty, else those symbols."""
+    return SymbolTokenizer(vocabulary) if vocabulary else CharTokenizer()

@@ -27,7 +27,7 @@ from asr.fileio import atomic_path, write_json
 from asr.losses import ctc_loss
 from asr.model import build_model, save_trained_model
 from asr.shards import FeatureStore, load_cmvn
-from asr.tokenizer import CharTokenizer
+from asr.tokenizer import make_tokenizer
 from asr.train_log import TrainingLog
 from data_prep.manifest import load_manifest
 
@@ -107,7 +107,7 @@ class Trainer:
     def __init__(self, config: RecipeConfig, data_dir, run_dir):
         self.config, self.run_dir = config, Path(run_dir)
         data_dir = Path(data_dir)
-        self.tokenizer = CharTokenizer()
+        self.tokenizer = make_tokenizer(config.model.vocabulary)
         self.train_store = FeatureStore(data_dir / "features" / "train")
         self.dev_store = FeatureStore(data_dir / "features" / "dev")
         self.train_utts = self._utterances(data_dir, "train", self.train_store)
@@ -183,7 +183,8 @@ class Trainer:
         value = metrics[t.early_stopping_metric]
         if value < state.best_metric:
             state.best_metric, state.best_epoch, state.epochs_without_improvement = value, state.epoch, 0
-            save_trained_model(self.model, self.run_dir / "model", {"best_epoch": state.epoch + 1, **metrics})
+            save_trained_model(self.model, self.run_dir / "model", {"best_epoch": state.epoch + 1, **metrics,
+                                                                      "vocabulary": self.config.model.vocabulary})
         else:
             state.epochs_without_improvement += 1
         self.log.end_epoch(state, metrics)

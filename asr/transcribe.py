@@ -18,7 +18,7 @@ from asr.evaluate import predict_function
 from asr.export import OnnxPredictor, current_onnx
 from asr.features import HOP_LENGTH, log_mel
 from asr.model import load_trained_model
-from asr.tokenizer import CharTokenizer
+from asr.tokenizer import make_tokenizer
 from asr.word_timing import greedy_word_frames, timed_words
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
@@ -112,7 +112,10 @@ class Transcriber:
         model, self.settings = load_trained_model(self.model_dir)  # also checks the directory
         self.backend = "onnx" if onnx else "tf"
         self.predict = OnnxPredictor(onnx) if onnx else tf_predictor(model)
-        self.tokenizer = CharTokenizer()
+        self.tokenizer = make_tokenizer(self.settings.get("vocabulary", []))
+        if (lm or words) and not self.tokenizer.spells_words:
+            raise AsrError(f"{self.model_dir}: --lm and word timings need a character model (this one outputs "
+                           "symbols such as phones)")
         self.strategy, self.beam_width, self.chunk_seconds = strategy, beam_width, chunk_seconds
         self.lm_decoder = load_lm_decoder(lm, self.model_dir, beam_width) if lm else None
         if words and strategy == "beam" and not lm:

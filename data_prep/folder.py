@@ -10,8 +10,11 @@ from pathlib import Path
 import soundfile as sf
 
 from asr.errors import AsrError
-from data_prep.manifest import rows_from_items, write_split
+from asr.tokenizer import normalize_text
+from data_prep.corpus import Item, validate_items
+from data_prep.manifest import write_split
 
+MAX_SECONDS = 3600.0  # your own data may hold long recordings; transcription chunks them, training drops them
 AUDIO_SUFFIXES = {"." + f.lower() for f in sf.available_formats()} | {".wav", ".flac", ".ogg", ".mp3"}
 
 
@@ -29,7 +32,7 @@ def _tsv_items(folder, tsv):
             raise AsrError(f"{tsv}:{n}: expected 'path<TAB>text'")
         rel, text = line.split("\t", 1)
         audio = folder / rel
-        items.append((_utterance_id(rel), audio, text, audio.parent.name))
+        items.append(Item(_utterance_id(rel), audio, normalize_text(text), audio.parent.name))
     return items
 
 
@@ -38,7 +41,7 @@ def _sidecar_items(folder):
     for audio in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
         transcript = audio.with_suffix(".txt")
         text = transcript.read_text(encoding="utf-8") if transcript.is_file() else ""
-        items.append((_utterance_id(audio.relative_to(folder)), audio, text, audio.parent.name))
+        items.append(Item(_utterance_id(audio.relative_to(folder)), audio, normalize_text(text), audio.parent.name))
     return items
 
 
@@ -49,5 +52,5 @@ def prepare(source, out_dir, split="train"):
         raise AsrError(f"{folder}: not a directory")
     tsv = folder / "transcripts.tsv"
     items = _tsv_items(folder, tsv) if tsv.is_file() else _sidecar_items(folder)
-    rows, skipped = rows_from_items(items, "folder")
-    return write_split(out_dir, split, rows, skipped, "folder")
+    rows, skipped = validate_items(items, MAX_SECONDS, "folder")
+    return write_split(out_dir, split, rows, len(skipped), "folder")

@@ -1,29 +1,14 @@
-"""Manifest rows (id, audio, duration, text, speaker), their validation and the completion marker."""
+"""Manifest rows (id, audio, duration, text, speaker): writing, loading, validation, the completion marker."""
 
 import json
 import sys
 from pathlib import Path
 
-import soundfile as sf
-
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_json, write_jsonl
-from asr.tokenizer import normalize_text
 
 REQUIRED_KEYS = ("id", "audio", "duration", "text", "speaker")
 DONE_MARKER = ".done.json"
-
-
-def audio_row(utt_id, audio_path, text, speaker):
-    """A manifest row for an existing audio file; raises AsrError if the file cannot be read."""
-    try:
-        info = sf.info(str(audio_path))
-    except Exception as e:  # libsndfile raises several types for the same "can't read" problem
-        raise AsrError(f"{audio_path}: not a readable audio file ({str(e).splitlines()[0][-80:]})") from None
-    if info.frames == 0:
-        raise AsrError(f"{audio_path}: contains no audio samples")
-    return {"id": utt_id, "audio": str(Path(audio_path).resolve()),
-            "duration": round(info.frames / info.samplerate, 3), "text": text, "speaker": speaker}
 
 
 def validate_rows(rows, source):
@@ -62,21 +47,6 @@ def load_manifest(path):
     rows = read_jsonl(path)
     validate_rows(rows, str(path))
     return rows
-
-
-def rows_from_items(items, name):
-    """(id, audio path, raw text, speaker) items -> valid rows; a bad item is reported and skipped."""
-    rows, skipped = [], 0
-    for utt_id, audio_path, text, speaker in items:
-        try:
-            normalized = normalize_text(text)
-            if not normalized:
-                raise AsrError(f"{audio_path}: transcript is empty after normalisation")
-            rows.append(audio_row(utt_id, audio_path, normalized, speaker))
-        except AsrError as e:
-            skipped += 1
-            print(f"{name}: skipped {utt_id}: {e}", file=sys.stderr)
-    return rows, skipped
 
 
 def write_split(out_dir, split, rows, skipped, name):

@@ -6,7 +6,7 @@ import soundfile as sf
 
 from asr.config import CorpusConfig
 from asr.errors import AsrError
-from data_prep import folder, librispeech
+from data_prep import folder
 from data_prep.manifest import load_manifest
 from data_prep.synth_en import speakable_sentences, split_sentences, split_voices, utterance_jobs
 
@@ -51,39 +51,6 @@ def test_synth_corpus_manifests_and_idempotence(tiny_data, tiny_config, capsys):
 def write_tone(path, seconds=0.5, rate=16000, fmt=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, 0.1 * np.sin(np.arange(int(seconds * rate)) / 5.0), rate, format=fmt)
-
-
-def make_librispeech(root):
-    """A miniature LibriSpeech split in the real layout, one transcript line pointing at a broken flac."""
-    lines = {("19", "198"): ["NORTHANGER ABBEY", "THIS LITTLE WORK WAS FINISHED", "BROKEN ONE"],
-             ("26", "495"): ["CHAPTER ONE"]}
-    for (spk, chapter), texts in lines.items():
-        chapter_dir = root / "dev-clean" / spk / chapter
-        rows = []
-        for i, text in enumerate(texts):
-            utt = f"{spk}-{chapter}-{i:04d}"
-            rows.append(f"{utt} {text}")
-            if text == "BROKEN ONE":
-                chapter_dir.mkdir(parents=True, exist_ok=True)
-                (chapter_dir / f"{utt}.flac").write_bytes(b"fLaC but not really")
-            else:
-                write_tone(chapter_dir / f"{utt}.flac", fmt="FLAC")
-        (chapter_dir / f"{spk}-{chapter}.trans.txt").write_text("\n".join(rows) + "\n")
-    return root / "dev-clean"
-
-
-def test_librispeech_layout(tmp_path, capsys):
-    split_dir = make_librispeech(tmp_path / "LibriSpeech")
-    path = librispeech.prepare(split_dir, tmp_path / "manifests", "dev_clean")
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["19-198-0000", "19-198-0001", "26-495-0000"]
-    assert rows[1]["text"] == "this little work was finished" and rows[1]["speaker"] == "19"
-    assert "skipped 19-198-0002" in capsys.readouterr().err
-
-
-def test_librispeech_wrong_layout_is_one_clear_error(tmp_path):
-    with pytest.raises(AsrError, match="not a LibriSpeech split"):
-        librispeech.prepare(tmp_path, tmp_path / "out", "x")
 
 
 def test_folder_with_sidecar_transcripts(tmp_path, capsys):

@@ -1,0 +1,124 @@
+"""Dry-run every recipe config: load it, build the model at full size, count parameters, estimate
+training memory and GPU time, and run one real training step on random data at tiny size.
+
+    python tools/validate_configs.py [recipes/*/conf/*.yaml ...]
+
+A config that fails to load, build or train prints one line naming the file and the problem, and the
+exit status is 1. The memory and time columns are arithmetic, not measurements (nobody on the project has
+run them on a GPU); their assumptions are printed with them.
+"""
+
+import argparse
+import glob
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from asr.config import load_config
+from asr.errors import AsrError
+from asr.features import HOP_LENGTH, N_MELS
+from asr.quiet_tf import import_tensorflow_quietly
+from asr.tokenizer import make_tokenizer
+
+REPO = Path(__file__).resolve().parents[1]
+# Training hours each recipe config trains on (published corpus sizes) to turn per-step costs into epochs
+TRAIN_HOURS = {"librispeech/medium": 100.6, "librispeech/large": 960.9, "ljspeech/medium": 22.1,
+               "common_voice/medium": 1700.0, "timit/medium": 3.1, "an4/small": 0.6, "yesno/tiny": 0.04,
+               "synth_en/small": 18.0, "synth_en/tiny": 0.2}
+# Assumed sustained cuDNN LSTM training throughput of one V100-class GPU in fp32 (about a third of its
+# 15.7 TFLOP/s peak; recurrent kernels rarely reach more). An assumption, not a measurement.
+ASSUMED_GPU_FLOPS = 5e12
+BYTES = 4  # float32
+
+
+def recurrent_macs_per_frame(model_config, vocab_size):
+    """Multiply-accumulates per output frame of the forward pass (frame stacking, recurrent layers, output)."""
+    m = model_config
+    cell_gates = 4 if m.cell == "lstm" else 3
+    macs, width = 0, m.stack * N_MELS
+    for _ in range(m.layers):
+        macs += 2 * cell_gates * m.units * (width + m.units)  # two directions
+        width = 2 * m.units
+    return macs + width * vocab_size
+
+
+def estimates(config, params, train_hours):
+    """(GPU memory GB, GPU hours per epoch, epochs) for training this config: arithmetic, see header."""
+    m, t = config.model, config.train
+    out_frames_per_batch = t.batch_frames / m.skip
+    # stored activations per output frame: per layer and direction the gates + cell + hidden, and the input
+    activations = out_frames_per_batch * m.layers * 2 * m.units * 8 * BYTES
+    memory_gb = (params * BYTES * 4 + activations) / 1e9  # weights, gradients, two Adam moments
+    vocab = make_tokenizer(m.vocabulary).vocab_size
+    frames_per_epoch = train_hours * 3600 * 16000 / HOP_LENGTH / m.skip
+    flops = 3 * 2 * recurrent_macs_per_frame(m, vocab) * frames_per_epoch  # forward + backward = 3x forward
+    return memory_gb, flops / ASSUMED_GPU_FLOPS / 3600, t.max_epochs
+
+
+def one_tiny_step(config):
+    """Build the config at tiny width and run one training step on random data; returns the loss."""
+    import keras
+    import tensorflow as tf
+    from asr.model import build_model
+    from asr.train import make_train_step
+    tiny = replace(config.model, units=16, layers=min(config.model.layers, 2))
+    vocab = make_tokenizer(tiny.vocabulary).vocab_size
+    model = build_model(tiny, vocab)
+    step = make_train_step(model, keras.optimizers.Adam(1e-3, global_clipnorm=config.train.clipnorm))
+    rng = np.random.default_rng(0)
+    lengths = np.array([120, 90], np.int32)
+    features = rng.normal(size=(2, 120, N_MELS)).astype(np.float32)
+    label_lengths = np.array([5, 3], np.int32)
+    labels = rng.integers(1, vocab, size=(2, 5)).astype(np.int32)
+    labels[1, 3:] = 0
+    loss = float(step(tf.constant(features), tf.constant(lengths), tf.constant(labels), tf.constant(label_lengths)))
+    if not math.isfinite(loss):
+        raise AsrError(f"one training step gave a non-finite loss ({loss})")
+    return loss
+
+
+def validate(path):
+    """One printed line for a recipe config; raises AsrError on any problem."""
+    from asr.model import build_model
+    config = load_config(path)
+    key = f"{Path(path).parent.parent.name}/{Path(path).stem}"
+    vocab = make_tokenizer(config.model.vocabulary).vocab_size
+    params = build_model(config.model, vocab).count_params()
+    loss = one_tiny_step(config)
+    m = config.model
+    line = (f"{key:<22} {m.layers}x{'Bi' + m.cell.upper()}-{m.units:<5} vocab {vocab:>3}  "
+            f"{params / 1e6:7.2f} M params  tiny step loss {loss:7.2f}")
+    if key in TRAIN_HOURS:
+        memory, hours, epochs = estimates(config, params, TRAIN_HOURS[key])
+        line += (f"  | est. GPU memory {memory:5.1f} GB, >= {hours * 60:6.1f} min/epoch x {epochs} epochs "
+                 f"= >= {hours * epochs:5.1f} h")
+    return line
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("configs", nargs="*", help="default: every recipes/*/conf/*.yaml")
+    args = parser.parse_args(argv)
+    import_tensorflow_quietly()  # before anything imports TensorFlow, so its start-up chatter stays silent
+    import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")  # one traced step per config is the point here, not a retracing problem
+    paths = args.configs or sorted(glob.glob(str(REPO / "recipes" / "*" / "conf" / "*.yaml")))
+    print(f"estimates: arithmetic, not measurements. Time = training FLOPs / {ASSUMED_GPU_FLOPS / 1e12:.0f} TFLOP/s "
+          "(a V100-class GPU kept busy; a lower bound, since recurrent kernels wait on each time step) over the "
+          "corpus's published hours; memory = weights, gradients, Adam moments and the activations of one batch")
+    failures = 0
+    for path in paths:
+        try:
+            print(validate(path), flush=True)
+        except (AsrError, ValueError) as e:  # ValueError: Keras rejecting a layer size
+            failures += 1
+            print(f"validate_configs: {path}: {e}", file=sys.stderr)
+    print(f"{len(paths) - failures} of {len(paths)} configs valid")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
