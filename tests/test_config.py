@@ -8,7 +8,7 @@ from asr.errors import AsrError
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
-@pytest.mark.parametrize("path", sorted(RECIPES.glob("*/conf/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(RECIPES.glob("*/conf/*.yaml")), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_recipe_configs_load(path):
     config = load_config(path)
     assert config.model.units > 0 and config.train.max_epochs > 0
@@ -21,6 +21,8 @@ def test_recipe_configs_load(path):
     ("model:\n  cell: rnn\n", "'model.cell' must be one of"),
     ("train: 3\n", "'train' must be a mapping"),
     ("model: [\n", "not valid YAML"),
+    ("splits:\n  train: train_clean_100\n", "'splits.train' must be a non-empty list of split names"),
+    ("model:\n  vocabulary: sil\n", "'model.vocabulary' must be list"),
 ])
 def test_bad_config_gives_one_clear_line(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
@@ -34,3 +36,30 @@ def test_bad_config_gives_one_clear_line(tmp_path, text, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(AsrError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_every_recipe_dry_runs_with_parameter_counts():
+    """tools/validate_configs.py: every recipe config builds, counts parameters and trains one tiny step."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, str(RECIPES.parent / "tools" / "validate_configs.py")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    configs = sorted(RECIPES.glob("*/conf/*.yaml"))
+    assert f"{len(configs)} of {len(configs)} configs valid" in result.stdout
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:-1]}
+    assert set(lines) == {f"{p.parent.parent.name}/{p.stem}" for p in configs}
+    assert "4xBiLSTM-320" in lines["librispeech/medium"] and "8.84 M params" in lines["librispeech/medium"]
+    assert "5xBiLSTM-1024" in lines["librispeech/large"] and "vocab  40" in lines["timit/medium"]
+
+
+def test_validate_configs_reports_a_broken_config(tmp_path):
+    import subprocess
+    import sys
+    bad = tmp_path / "recipe" / "conf" / "bad.yaml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("model:\n  units: 0\n")
+    result = subprocess.run([sys.executable, str(RECIPES.parent / "tools" / "validate_configs.py"), str(bad)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "0 of 1 configs valid" in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1 and str(bad) in result.stderr

@@ -1,6 +1,7 @@
 """prepare_<corpus> on miniatures in each corpus's exact layout: splits, texts, the broken file skipped."""
 
 import json
+import re
 
 import pytest
 
@@ -68,13 +69,13 @@ def test_ljspeech_split_is_fixed_by_id(tmp_path, capsys):
 
 
 def test_common_voice(tmp_path, capsys):
-    found, _, err = prepare_with_broken(corpus_fixtures.make_common_voice, prepare_common_voice, tmp_path, capsys)
+    found, out, err = prepare_with_broken(corpus_fixtures.make_common_voice, prepare_common_voice, tmp_path, capsys)
     assert ids(found["train"]) == ["common_voice_en_1", "common_voice_en_5"]
     assert found["train"][0]["text"] == "the quick brown fox jumps" and found["train"][0]["speaker"] == "a1" * 8
     assert ids(found["dev"]) == ["common_voice_en_6"] and found["test"][0]["text"] == "it's a lovely day"
     assert "common_voice_en_3" in err and "voted down (1 up, 2 down)" in err
     assert "common_voice_en_4" in err and "digits" in err
-    assert "train                       2 kept      3 skipped" in capsys.readouterr().out or True
+    assert re.search(r"train +2 kept +3 skipped", out)  # the broken clip, the voted-down one, the digits
 
 
 def test_common_voice_missing_column_is_one_line(tmp_path):

@@ -1,6 +1,6 @@
 import pytest
 
-from asr.tokenizer import BLANK, CharTokenizer, normalize_text
+from asr.tokenizer import BLANK, CharTokenizer, SymbolTokenizer, make_tokenizer, normalize_text
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -31,3 +31,13 @@ def test_decode_skips_blank_and_padding():
 def test_unknown_character_is_named():
     with pytest.raises(ValueError, match="'Z'"):
         CharTokenizer().encode("aZ")
+
+
+def test_symbol_tokenizer_for_phones():
+    tok = make_tokenizer(["aa", "b", "sil"])
+    assert isinstance(tok, SymbolTokenizer) and tok.vocab_size == 4 and not tok.spells_words
+    assert tok.encode("sil b aa sil") == [3, 2, 1, 3]
+    assert tok.decode([BLANK, 3, 2, BLANK, 1]) == "sil b aa"
+    with pytest.raises(ValueError, match="symbol 'zz' is not in the vocabulary"):
+        tok.encode("sil zz")
+    assert isinstance(make_tokenizer([]), CharTokenizer)
