@@ -24,7 +24,8 @@ from asr.quiet_tf import import_tensorflow_quietly
 from asr.tokenizer import make_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
-# Training hours each recipe config trains on (published corpus sizes) to turn per-step costs into epochs;
+# Hours of audio each recipe config trains on (published sizes; AN4 and TIMIT approximated from utterance
+# counts x typical length) to turn per-frame costs into epochs;
 # Common Voice's train split grows with every release, so its line is per 100 h (scale it to yours)
 TRAIN_HOURS = {"librispeech/medium": 100.6, "librispeech/large": 960.9, "ljspeech/medium": 22.1,
                "common_voice/medium": 100.0, "timit/medium": 3.1, "an4/small": 0.6, "yesno/tiny": 0.04,
