@@ -60,10 +60,11 @@ def test_ljspeech_split_is_fixed_by_id(tmp_path, capsys):
     found, _, err = prepare_with_broken(corpus_fixtures.make_ljspeech, prepare_ljspeech, tmp_path, capsys)
     for split, rows in found.items():
         assert rows and all(split_of(r["id"]) == split for r in rows)
-    assert found["dev"][0]["text"].endswith("concerned number 3") or "number" in found["dev"][0]["text"]
+    # the third (normalized) column, where the fixture writes "number"; digits are not in the vocabulary
+    assert found["dev"][0]["text"] == "printing in the only sense with which we are at present concerned number"
     assert "the official release has 13100" in err
-    # fixed and seeded: the same id always lands in the same split, whatever else is there
-    assert split_of("LJ050-0278") == split_of("LJ050-0278")
+    # fixed and seeded: these ids land in these splits on every machine and in every release of the code
+    assert [split_of(i) for i in ("LJ001-0001", "LJ001-0006", "LJ001-0055")] == ["train", "dev", "test"]
     shares = [split_of(f"LJ0{b:02d}-{n:04d}") for b in range(1, 11) for n in range(1, 301)]
     assert 0.02 < shares.count("test") / len(shares) < 0.06 and 0.02 < shares.count("dev") / len(shares) < 0.06
 
