@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 
+from asr.config import DISTRIBUTIONS
 from asr.errors import AsrError
 from asr.quiet_tf import import_tensorflow_quietly
 from asr.results import STRATEGIES
@@ -48,7 +49,7 @@ def cmd_lm(args):
 def cmd_train(args):
     from asr.config import load_config
     from asr.train import train
-    train(load_config(args.config), args.data_dir, args.run_dir)
+    train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.strategy)
 
 
 def cmd_evaluate(args):
@@ -119,6 +120,12 @@ def build_parser():
     p.add_argument("--config", required=True, help="recipe YAML")
     p.add_argument("--data-dir", required=True, help="directory with manifests/ and features/")
     p.add_argument("--run-dir", required=True, help="output: checkpoints, logs and model/")
+    p.add_argument("--strategy", choices=DISTRIBUTIONS, default="default",
+                   help="default: one device; mirrored: every GPU of this host; multiworker: several hosts "
+                        "described by TF_CONFIG (README). Batch sizes are global: the same config trains the "
+                        "same model on any number of devices")
+    p.add_argument("--max-steps", type=int, help="stop after this many more batches (a checkpoint is written; "
+                                                 "re-run to continue)")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("evaluate", help="decode a split and write hyp.txt and wer.json",

@@ -70,6 +70,10 @@ class TrainConfig:
     early_stopping_metric: str = "dev_wer"
     patience: int = 3
     checkpoint_every_steps: int = 100
+    checkpoint_every_minutes: float = 10.0  # whichever comes first: a crash loses at most this much
+    # auto: mixed_float16 on a GPU, float32 on a CPU; or float32, mixed_float16, mixed_bfloat16
+    precision: str = "auto"
+    max_skipped_batches: int = 20  # stop when this many batches in a row have a non-finite loss
     specaugment: bool = True
     spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     seed: int = 1234
@@ -94,8 +98,13 @@ class RecipeConfig:
     decode: DecodeConfig = field(default_factory=DecodeConfig)
 
 
-_CHOICES = {"model.cell": ("lstm", "gru"), "train.early_stopping_metric": ("dev_wer", "dev_loss"),
-            "decode.strategy": ("greedy", "beam")}
+CHOICES = {"model.cell": ("lstm", "gru"), "train.early_stopping_metric": ("dev_wer", "dev_loss"),
+            "decode.strategy": ("greedy", "beam"),
+            "train.precision": ("auto", "float32", "mixed_float16", "mixed_bfloat16")}
+
+
+# `asr train --strategy` (asr/distribution.py); a command-line choice, not a recipe setting
+DISTRIBUTIONS = ("default", "mirrored", "multiworker")
 
 
 def _build(cls, values, where, source):
@@ -121,8 +130,8 @@ def _check_value(kind, value, name, source):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise AsrError(f"{source}: '{name}' must be {kind.__name__}, got {value!r}")
-    if name in _CHOICES and value not in _CHOICES[name]:
-        raise AsrError(f"{source}: '{name}' must be one of {_CHOICES[name]}, got {value!r}")
+    if name in CHOICES and value not in CHOICES[name]:
+        raise AsrError(f"{source}: '{name}' must be one of {CHOICES[name]}, got {value!r}")
     return value
 
 

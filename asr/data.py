@@ -85,13 +85,14 @@ def pad_batch(features, labels=None):
     return padded, feat_lengths, padded_labels, label_lengths
 
 
-def spec_augment(features, lengths, config, rng):
+def spec_augment(features, lengths, config, rngs):
     """Mask random frequency bands and time spans in place, time masks within each true length.
 
+    Utterance i draws from rngs[i], so its masks do not depend on which batch or replica it lands in.
     Masked values are set to the utterance's mean so CMVN sees an unremarkable value.
     """
-    for i, length in enumerate(lengths):
-        utt = features[i, :length]
+    for utt, length, rng in zip(features, lengths, rngs):
+        utt = utt[:length]
         fill = utt.mean()
         for _ in range(config.freq_masks):
             width = rng.integers(0, config.freq_width + 1)
@@ -105,22 +106,44 @@ def spec_augment(features, lengths, config, rng):
     return features
 
 
+# features, feature lengths, labels, label lengths, loss weights (1 / global batch size; 0 = filler)
 BATCH_SIGNATURE = (tf.TensorSpec((None, None, N_MELS), tf.float32), tf.TensorSpec((None,), tf.int32),
-                   tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32))
+                   tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32),
+                   tf.TensorSpec((None,), tf.float32))
 
 
-def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0):
-    """tf.data.Dataset of (features, feature_lengths, labels, label_lengths) for batches[first:].
+def replica_slices(batch, replicas):
+    """Split one global batch (utterance indices) into `replicas` slices of (positions, weight).
 
-    SpecAugment for batch k draws from rng(*seed, k), so a resumed epoch augments exactly as before.
+    Replica r gets positions r, r + replicas, ...; a replica left without an utterance gets position 0
+    again with weight 0, so every replica runs the same program and the weighted sum is unchanged.
+    """
+    slices = []
+    for r in range(replicas):
+        positions = list(range(r, len(batch), replicas))
+        slices.append((positions, 1.0 / len(batch)) if positions else ([0], 0.0))
+    return slices
+
+
+def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0, replicas=1, local=(0,)):
+    """tf.data.Dataset of BATCH_SIGNATURE tuples for batches[first:], one per local replica per batch.
+
+    Each global batch is split over `replicas` (replica_slices); this worker loads and yields only the
+    slices of its own replicas `local`, in order, so tf.distribute hands slice k to local replica k.
+    SpecAugment of the utterance at position p of batch k draws from rng(*seed, k, p): a resumed epoch
+    augments exactly as before, whatever the number of replicas.
     """
 
     def generate():
         for number, batch in enumerate(batches[first:], start=first):
-            chosen = [utterances[i] for i in batch]
-            arrays = pad_batch([store[u.id] for u in chosen], [u.label for u in chosen])
-            if augment is not None:
-                spec_augment(arrays[0], arrays[1], augment, np.random.default_rng([*seed, number]))
-            yield arrays
+            slices = replica_slices(batch, replicas)
+            for replica in local:
+                positions, weight = slices[replica]
+                chosen = [utterances[batch[p]] for p in positions]
+                arrays = pad_batch([store[u.id] for u in chosen], [u.label for u in chosen])
+                if augment is not None:
+                    rngs = [np.random.default_rng([*seed, number, p]) for p in positions]
+                    spec_augment(arrays[0], arrays[1], augment, rngs)
+                yield (*arrays, np.full(len(chosen), weight, np.float32))
 
     return tf.data.Dataset.from_generator(generate, output_signature=BATCH_SIGNATURE).prefetch(4)

@@ -30,9 +30,9 @@ def lstm_direction(x, lengths, cell, reverse):
     units = cell.units
     if reverse:
         x = tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)
-    kernel = _candidate_doubled(tf.convert_to_tensor(cell.kernel), units)
-    recurrent = _candidate_doubled(tf.convert_to_tensor(cell.recurrent_kernel), units)
-    bias = _candidate_doubled(tf.convert_to_tensor(cell.bias), units)
+    # float32 weights compute in x's dtype under mixed precision, as Keras' own layer call does
+    kernel, recurrent, bias = (_candidate_doubled(tf.cast(w, x.dtype), units)
+                               for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
     projected = tf.einsum("btf,fg->tbg", x, kernel) + bias  # all frames at once, time-major
 
     def step(state, projected_t):

@@ -76,13 +76,13 @@ class FrameStack(keras.layers.Layer):
         return {**super().get_config(), "stack": self.stack, "skip": self.skip}
 
 
-def recurrent_layer(cell, units, name):
+def recurrent_layer(cell, units, name, dtype=None):
     """A cuDNN-eligible bidirectional layer (Keras picks cuDNN on a GPU, its own loop on a CPU)."""
     if cell == "lstm":
-        inner = keras.layers.LSTM(units, return_sequences=True, unit_forget_bias=True)  # forget bias 1
+        inner = keras.layers.LSTM(units, return_sequences=True, unit_forget_bias=True, dtype=dtype)  # forget bias 1
     else:
-        inner = keras.layers.GRU(units, return_sequences=True, reset_after=True)
-    return keras.layers.Bidirectional(inner, merge_mode="concat", name=name)
+        inner = keras.layers.GRU(units, return_sequences=True, reset_after=True, dtype=dtype)
+    return keras.layers.Bidirectional(inner, merge_mode="concat", name=name, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="asr")
@@ -96,6 +96,8 @@ class AcousticModel(keras.Model):
         units: units per direction.
         cell: "lstm" or "gru".
         dropout: dropout rate between recurrent layers.
+        dtype: Keras dtype policy, e.g. "mixed_float16"; CMVN and the classifier (hence the softmax and
+            the CTC loss) always compute in float32.
 
     Example:
         model = AcousticModel(vocab_size=29)
@@ -106,11 +108,12 @@ class AcousticModel(keras.Model):
         super().__init__(**kwargs)
         self.settings = dict(vocab_size=vocab_size, stack=stack, skip=skip, layers=layers, units=units,
                              cell=cell, dropout=dropout)
-        self.cmvn = GlobalCMVN(N_MELS, name="cmvn")
-        self.frame_stack = FrameStack(stack, skip, name="frame_stack")
-        self.recurrent = [recurrent_layer(cell, units, f"bi{cell}_{i}") for i in range(layers)]
-        self.dropouts = [keras.layers.Dropout(dropout) for _ in range(layers)]
-        self.classifier = keras.layers.Dense(vocab_size, name="classifier")
+        policy = self.dtype_policy
+        self.cmvn = GlobalCMVN(N_MELS, name="cmvn", dtype="float32")
+        self.frame_stack = FrameStack(stack, skip, name="frame_stack", dtype=policy)
+        self.recurrent = [recurrent_layer(cell, units, f"bi{cell}_{i}", policy) for i in range(layers)]
+        self.dropouts = [keras.layers.Dropout(dropout, dtype=policy) for _ in range(layers)]
+        self.classifier = keras.layers.Dense(vocab_size, name="classifier", dtype="float32")
         # Same weights either way; only how an LSTM is computed differs (see asr.fast_lstm).
         self.fast_cpu_lstm = cell == "lstm" and not tf.config.list_physical_devices("GPU")
 
@@ -135,10 +138,13 @@ class AcousticModel(keras.Model):
         return {**super().get_config(), **self.settings}
 
 
-def build_model(model_config: ModelConfig, vocab_size, cmvn=None):
-    """A built AcousticModel from config values; `cmvn` = {"mean": [...], "std": [...]} if known."""
+def build_model(model_config: ModelConfig, vocab_size, cmvn=None, precision="float32"):
+    """A built AcousticModel from config values; `cmvn` = {"mean": [...], "std": [...]} if known.
+
+    `precision` is a Keras dtype policy name (asr.train_step.PRECISIONS); weights are float32 either way.
+    """
     model = AcousticModel(vocab_size, model_config.stack, model_config.skip, model_config.layers,
-                          model_config.units, model_config.cell, model_config.dropout)
+                          model_config.units, model_config.cell, model_config.dropout, dtype=precision)
     model((ops.zeros((1, max(model_config.stack, 8), N_MELS)), ops.array([max(model_config.stack, 8)])))
     if cmvn is not None:
         model.cmvn.set_statistics(cmvn["mean"], cmvn["std"])

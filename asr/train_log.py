@@ -1,6 +1,7 @@
 """Training logs: a progress line (or bar on a terminal), log.csv, and TensorBoard scalars."""
 
 import csv
+import io
 import sys
 import time
 from pathlib import Path
@@ -8,15 +9,21 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from asr.fileio import write_text
+
 PRINT_EVERY = 50
 CSV_FIELDS = ["epoch", "step", "train_loss", "dev_loss", "dev_wer", "dev_cer", "learning_rate", "train_minutes"]
 
 
 class TrainingLog:
-    def __init__(self, run_dir):
+    """Progress on stdout; with `write_files` (the chief), log.csv and TensorBoard scalars too."""
+
+    def __init__(self, run_dir, write_files=True):
         self.run_dir = Path(run_dir)
         self.csv_path = self.run_dir / "log.csv"
-        self.writer = tf.summary.create_file_writer(str(self.run_dir / "tensorboard"))
+        self.writer = (tf.summary.create_file_writer(str(self.run_dir / "tensorboard")) if write_files
+                       else tf.summary.create_noop_writer())
+        self.write_files = write_files
         self.tty = sys.stdout.isatty()
 
     def start_epoch(self, state, num_batches):
@@ -40,16 +47,12 @@ class TrainingLog:
                 tf.summary.scalar("train/learning_rate", learning_rate)
 
     def end_epoch(self, state, metrics):
-        train_loss = sum(self.losses) / max(len(self.losses), 1)
+        train_loss = state.epoch_loss_sum / max(state.epoch_loss_count, 1)  # the whole epoch, across resumes
         row = {"epoch": state.epoch + 1, "step": state.global_step, "train_loss": round(train_loss, 4),
                "learning_rate": f"{self.lr:.3e}", "train_minutes": round(state.train_seconds / 60, 2),
                **{k: round(v, 4) for k, v in metrics.items()}}
-        new = not self.csv_path.is_file()
-        with open(self.csv_path, "a", newline="") as f:  # one whole row per epoch, appended on resume
-            writer = csv.DictWriter(f, CSV_FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        if self.write_files:
+            self._write_csv_row(row)
         with self.writer.as_default(step=state.global_step):
             for key, value in metrics.items():
                 tf.summary.scalar(f"dev/{key.removeprefix('dev_')}", value)
@@ -57,3 +60,16 @@ class TrainingLog:
         print(f"train: epoch {state.epoch + 1} done: train loss {train_loss:.3f}, dev loss "
               f"{metrics['dev_loss']:.3f}, dev WER {metrics['dev_wer']:.2%}, CER {metrics['dev_cer']:.2%} "
               f"({state.train_seconds / 60:.1f} min)", flush=True)
+
+    def _write_csv_row(self, row):
+        """Rewrite log.csv whole (write, then rename) with this epoch's row replacing any earlier one:
+        a run killed after logging an epoch but before its checkpoint logs that epoch again on resume."""
+        rows = []
+        if self.csv_path.is_file():
+            with open(self.csv_path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < row["epoch"]]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows([*rows, row])
+        write_text(self.csv_path, buffer.getvalue())

@@ -35,7 +35,7 @@ def test_spec_augment_never_touches_padding():
     feats, lengths = pad_batch([rng.normal(size=(40, 80)), rng.normal(size=(100, 80))])
     config = SpecAugmentConfig(freq_masks=2, freq_width=20, time_masks=3, time_width=50, max_time_fraction=0.5)
     before = feats.copy()
-    spec_augment(feats, lengths, config, np.random.default_rng(1))
+    spec_augment(feats, lengths, config, [np.random.default_rng(1), np.random.default_rng(2)])
     assert np.all(feats[0, 40:] == 0)
     assert not np.array_equal(before, feats)
 

@@ -1,6 +1,6 @@
 """Training-step speed of the acoustic model on this machine.
 
-Builds the model of a recipe config, runs the real training step (asr.train.make_train_step: CTC,
+Builds the model of a recipe config, runs the real training step (asr.train_step.make_train_step: CTC,
 Adam, clipping) on one random padded batch, and prints seconds per step and frames per second for:
   reference   stock keras.layers.LSTM, TensorFlow's default threads (every core inside each op)
   keras       stock keras.layers.LSTM, asr's thread defaults (asr.cpu_threads)
@@ -44,20 +44,23 @@ def random_batch(batch, frames, label_length, vocab_size, seed=0):
     return features, lengths, labels, label_lengths
 
 
-def seconds_per_step(config, fast_cpu_lstm, batch_arrays, warmup, steps):
+def seconds_per_step(config, fast_cpu_lstm, batch_arrays, warmup, steps, precision="float32"):
     import keras
     from asr.model import build_model
     from asr.tokenizer import CharTokenizer
-    from asr.train import make_train_step
+    from asr.train_step import make_train_step, repeated_batch
     keras.utils.set_random_seed(0)
-    model = build_model(config.model, CharTokenizer().vocab_size)
+    model = build_model(config.model, CharTokenizer().vocab_size, precision=precision)
     model.fast_cpu_lstm = fast_cpu_lstm
-    step = make_train_step(model, keras.optimizers.Adam(1e-3, global_clipnorm=5.0))
+    optimizer = keras.optimizers.Adam(1e-3, global_clipnorm=5.0)
+    optimizer.build(model.trainable_variables)
+    step = make_train_step(model, optimizer)
+    batches = repeated_batch(*batch_arrays)
     for _ in range(warmup):
-        step(*batch_arrays)
+        step(batches)
     start = time.perf_counter()
     for _ in range(steps):
-        step(*batch_arrays)
+        step(batches)
     return (time.perf_counter() - start) / steps
 
 
@@ -130,7 +133,7 @@ def pipeline_frames_per_second(args, config):
                         seed=[t.seed, 0])[:args.steps * 10]
     augment = t.spec_augment if t.specaugment else None
     start, frames = time.perf_counter(), 0
-    for _, lengths, _, _ in batch_dataset(store, utterances, plan, augment, seed=[t.seed, 0]):
+    for _, lengths, _, _, _ in batch_dataset(store, utterances, plan, augment, seed=[t.seed, 0]):
         frames += int(lengths.numpy().sum())
     seconds = time.perf_counter() - start
     print(f"input pipeline alone: {len(plan)} batches, {frames / seconds:.0f} frames/s "

@@ -63,21 +63,22 @@ def estimates(config, params, train_hours):
 def one_tiny_step(config):
     """Build the config at tiny width and run one training step on random data; returns the loss."""
     import keras
-    import tensorflow as tf
     from asr.model import build_model
-    from asr.train import make_train_step
+    from asr.train_step import make_train_step, repeated_batch
     keras.utils.set_random_seed(0)
     tiny = replace(config.model, units=16, layers=min(config.model.layers, 2))
     vocab = make_tokenizer(tiny.vocabulary).vocab_size
     model = build_model(tiny, vocab)
-    step = make_train_step(model, keras.optimizers.Adam(1e-3, global_clipnorm=config.train.clipnorm))
+    optimizer = keras.optimizers.Adam(1e-3, global_clipnorm=config.train.clipnorm)
+    optimizer.build(model.trainable_variables)
+    step = make_train_step(model, optimizer)
     rng = np.random.default_rng(0)
     lengths = np.array([120, 90], np.int32)
     features = rng.normal(size=(2, 120, N_MELS)).astype(np.float32)
     label_lengths = np.array([5, 3], np.int32)
     labels = rng.integers(1, vocab, size=(2, 5)).astype(np.int32)
     labels[1, 3:] = 0
-    loss = float(step(tf.constant(features), tf.constant(lengths), tf.constant(labels), tf.constant(label_lengths)))
+    loss = float(step(repeated_batch(features, lengths, labels, label_lengths))[0])
     if not math.isfinite(loss):
         raise AsrError(f"one training step gave a non-finite loss ({loss})")
     return loss
