@@ -1,6 +1,7 @@
 """Atomic file writing: outputs appear complete or not at all (write to a temp file, then rename)."""
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -16,6 +17,8 @@ def atomic_path(path):
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"):
+        stale.unlink(missing_ok=True)  # left by a process killed while writing this path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
     try:
