@@ -21,17 +21,37 @@ def to_16k_mono(samples, sample_rate):
     return samples.astype(np.float32, copy=False)
 
 
+def read_samples(path):
+    """(samples (N,) or (N, C) float32, rate) of `path`, every sample decoded and checked.
+
+    Raises AsrError saying what is wrong (not naming the file: callers add it): missing, not a file,
+    unreadable, not audio, empty, NaN or infinite samples.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AsrError("no such file")
+    if not path.is_file():
+        raise AsrError("not a file")
+    try:
+        with open(path, "rb"):  # the OS's reason (permissions) is clearer than libsndfile's
+            pass
+        samples, rate = sf.read(str(path), dtype="float32", always_2d=False)
+    except OSError as e:
+        raise AsrError(f"cannot be read ({e.strerror})") from None
+    except Exception as e:  # libsndfile reports one problem ("can't decode") through several types
+        reason = str(e).split(":")[-1].strip() or "unreadable"
+        raise AsrError(f"not a readable audio file ({reason})") from None
+    if samples.size == 0:
+        raise AsrError("contains no audio samples")
+    if not np.all(np.isfinite(samples)):
+        raise AsrError("contains NaN or infinite samples")
+    return samples, rate
+
+
 def load_audio(path):
     """Read `path` as 16 kHz mono float32; raise AsrError naming the file on any problem."""
-    if not Path(path).is_file():
-        raise AsrError(f"{path}: no such file")
     try:
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=False)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
-        reason = str(e).split(":")[-1].strip() or "unreadable"
-        raise AsrError(f"{path}: not a readable audio file ({reason})") from None
-    if samples.size == 0:
-        raise AsrError(f"{path}: contains no audio samples")
-    if not np.all(np.isfinite(samples)):
-        raise AsrError(f"{path}: contains NaN or infinite samples")
+        samples, rate = read_samples(path)
+    except AsrError as e:
+        raise AsrError(f"{path}: {e}") from None
     return to_16k_mono(samples, rate)

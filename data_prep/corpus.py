@@ -15,12 +15,11 @@ import sys
 from collections import namedtuple
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
 
+from asr.audio import read_samples
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
-from data_prep.manifest import is_done, write_manifests
+from data_prep.manifest import is_done, report_skipped, write_manifests
 
 Item = namedtuple("Item", "id audio text speaker")
 MIN_SECONDS = 0.1  # shorter than ten 10-ms frames: nothing a recogniser can learn from
@@ -29,16 +28,7 @@ FORMAT_VERSION = 1  # bump when the manifests a corpus module writes change mean
 
 def decoded_duration(path):
     """Seconds of audio in `path` after decoding every sample; raises AsrError on any problem."""
-    try:
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except FileNotFoundError:
-        raise AsrError("audio file is missing") from None
-    except Exception as e:  # libsndfile reports one problem ("can't decode") through several types
-        raise AsrError(f"not decodable audio ({str(e).splitlines()[0][-80:]})") from None
-    if samples.size == 0:
-        raise AsrError("contains no audio samples")
-    if not np.isfinite(samples).all():
-        raise AsrError("contains NaN or infinite samples")
+    samples, rate = read_samples(path)
     return len(samples) / rate
 
 
@@ -48,8 +38,6 @@ def check_item(args):
     try:
         if not item.text:
             raise AsrError("transcript is empty after normalisation")
-        if not Path(item.audio).is_file():
-            raise AsrError(f"audio file is missing: {item.audio}")
         seconds = decoded_duration(item.audio)
         if not MIN_SECONDS <= seconds <= max_seconds:
             raise AsrError(f"implausible duration {seconds:.2f} s (expected {MIN_SECONDS}-{max_seconds} s)")
@@ -60,8 +48,17 @@ def check_item(args):
 
 
 def validate_items(items, max_seconds, name, jobs=None):
-    """Rows for the good items (input order kept) and (id, reason) for each bad one, printed as found."""
-    rows, skipped = [], []
+    """Rows for the good items (input order kept) and (id, reason) for each bad one, printed in a summary.
+
+    An id seen before is skipped (the first item with it is kept).
+    """
+    rows, skipped, first_of = [], [], {}
+    for item in items:
+        first_of.setdefault(item.id, item)
+    duplicates = [item for item in items if first_of[item.id] is not item]
+    items = [item for item in items if first_of[item.id] is item]
+    skipped += [(item.id, f"{item.audio}: duplicate id (kept the first: {first_of[item.id].audio})")
+                for item in duplicates]
     tasks = [(item, max_seconds) for item in items]
     workers = min(jobs or multiprocessing.cpu_count(), len(tasks) // 64)
     if workers > 1:
@@ -72,10 +69,11 @@ def validate_items(items, max_seconds, name, jobs=None):
     for item, (row, reason) in zip(items, results):
         if row is None:
             skipped.append((item.id, reason))
-            print(f"{name}: skipped {item.id}: {reason}", file=sys.stderr)
         else:
             rows.append(row)
+    report_skipped(name, skipped, len(items) + len(duplicates))
     return rows, skipped
+
 
 
 def check_total(name, found, expected):

@@ -5,24 +5,43 @@ import sys
 from pathlib import Path
 
 from asr.errors import AsrError
-from asr.fileio import read_jsonl, write_json, write_jsonl
+from asr.fileio import write_json, write_jsonl
 
 REQUIRED_KEYS = ("id", "audio", "duration", "text", "speaker")
 DONE_MARKER = ".done.json"
 
 
-def validate_rows(rows, source):
-    """Raise AsrError on missing keys, duplicate ids or missing audio files."""
-    seen = set()
+def check_rows(rows):
+    """(usable rows, [(id, reason)] for the others): missing keys, repeated ids, missing audio files."""
+    usable, problems, seen = [], [], set()
     for row in rows:
-        missing = [k for k in REQUIRED_KEYS if k not in row]
+        missing = [k for k in REQUIRED_KEYS if k not in row] if isinstance(row, dict) else list(REQUIRED_KEYS)
+        utt_id = row.get("id", "?") if isinstance(row, dict) else "?"
         if missing:
-            raise AsrError(f"{source}: utterance {row.get('id', '?')} lacks {', '.join(missing)}")
-        if row["id"] in seen:
-            raise AsrError(f"{source}: duplicate utterance id {row['id']}")
-        seen.add(row["id"])
-        if not Path(row["audio"]).is_file():
-            raise AsrError(f"{source}: audio file of {row['id']} is missing: {row['audio']}")
+            problems.append((utt_id, f"lacks {', '.join(missing)}"))
+        elif row["id"] in seen:
+            problems.append((utt_id, "duplicate utterance id (the first one is used)"))
+        elif not Path(row["audio"]).is_file():
+            problems.append((utt_id, f"audio file is missing: {row['audio']}"))
+        else:
+            seen.add(row["id"])
+            usable.append(row)
+    return usable, problems
+
+
+def validate_rows(rows, source):
+    """Raise AsrError on missing keys, duplicate ids or missing audio files (for manifests we write)."""
+    _, problems = check_rows(rows)
+    if problems:
+        raise AsrError(f"{source}: utterance {problems[0][0]}: {problems[0][1]}")
+
+
+def report_skipped(name, skipped, total):
+    """One summary on stderr: how many of `total` were skipped, then each by id with its reason."""
+    if skipped:
+        print(f"{name}: {len(skipped)} of {total} utterances skipped:", file=sys.stderr)
+        for utt_id, reason in skipped:
+            print(f"{name}: skipped {utt_id}: {reason}", file=sys.stderr)
 
 
 def write_manifests(out_dir, splits, fingerprint):
@@ -41,12 +60,22 @@ def is_done(out_dir, fingerprint):
 
 
 def load_manifest(path):
+    """The usable rows of a manifest; lines that are not JSON, rows without a key, repeated ids and
+    missing audio files are reported (by id, with the reason) and left out."""
     path = Path(path)
     if not path.is_file():
         raise AsrError(f"{path}: manifest not found (run the data preparation stage first)")
-    rows = read_jsonl(path)
-    validate_rows(rows, str(path))
-    return rows
+    rows, problems = [], []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    problems.append((f"line {number}", f"not valid JSON ({e.msg})"))
+    usable, row_problems = check_rows(rows)
+    report_skipped(str(path), problems + row_problems, len(rows) + len(problems))
+    return usable
 
 
 def write_split(out_dir, split, rows, skipped, name):
