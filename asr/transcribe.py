@@ -217,4 +217,9 @@ def transcribe_paths(paths, transcriber, as_json, out, err):
                 print(text if len(paths) == 1 else f"{path}\t{text}", file=out, flush=True)
     if as_json:
         print(json.dumps(results, indent=2, ensure_ascii=False), file=out)
-    return sum("error" in r for r in results)
+    failed = [r for r in results if "error" in r]
+    if failed and len(results) > 1:
+        print(f"asr transcribe: {len(failed)} of {len(results)} files could not be transcribed:", file=err)
+        for result in failed:
+            print(f"asr transcribe:   {result['error']}", file=err)
+    return len(failed)

@@ -17,6 +17,7 @@ Exit status 1 when the dev WERs differ by more than --tolerance points or a file
 import argparse
 import csv
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+
+CHILD_ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines as they happen, to time the start of training
 
 
 def train_command(config, data_dir, run_dir):
@@ -36,7 +40,7 @@ def run_to_end(command, log):
     """Run `command` to the end; (seconds until training started, total seconds)."""
     started, training = time.time(), None
     with open(log, "a") as out, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                                 text=True) as process:
+                                                 text=True, env=CHILD_ENV) as process:
         for line in process.stdout:
             out.write(line)
             if training is None and line.startswith("train: epoch"):
@@ -48,7 +52,7 @@ def run_to_end(command, log):
 
 def run_and_kill(command, delay, log):
     with open(log, "a") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=CHILD_ENV)
         try:
             process.wait(timeout=delay)
             return False  # finished before the kill
