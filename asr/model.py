@@ -7,6 +7,7 @@ keep Keras' defaults that make them cuDNN-eligible on a GPU (tanh/sigmoid, no re
 unrolled, with bias); `asr.model.cudnn_eligible` checks that.
 """
 
+import importlib
 import json
 from pathlib import Path
 
@@ -152,16 +153,23 @@ def build_model(model_config: ModelConfig, vocab_size, cmvn=None, precision="flo
 
 
 def cudnn_eligible(model):
-    """True when every recurrent layer meets the conditions under which Keras uses cuDNN on a GPU."""
-    from keras.src import activations
+    """True when every recurrent layer meets the conditions under which Keras uses cuDNN on a GPU.
+
+    The argument conditions are Keras' own functions (what keras.layers.LSTM/GRU call before choosing
+    tf.raw_ops.CudnnRNNV3); the layer adds use_cudnn and no recurrent dropout. The mask also must be
+    right-padded, which AcousticModel.call builds by construction.
+    """
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # the module, not its rnn()
     for bidirectional in model.recurrent:
         for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
             cell = layer.cell
-            ok = (cell.activation is activations.tanh and cell.recurrent_activation is activations.sigmoid
-                  and not layer.unroll and cell.use_bias and cell.recurrent_dropout == 0
-                  and layer.use_cudnn in ("auto", True)
-                  and (isinstance(layer, keras.layers.LSTM) or getattr(cell, "reset_after", False)))
-            if not ok:
+            if isinstance(layer, keras.layers.LSTM):
+                arguments_ok = rnn._do_lstm_arguments_support_cudnn(
+                    cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias)
+            else:
+                arguments_ok = rnn._do_gru_arguments_support_cudnn(
+                    cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias, cell.reset_after)
+            if not (arguments_ok and layer.use_cudnn in ("auto", True) and not cell.recurrent_dropout):
                 return False
     return True
 

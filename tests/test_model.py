@@ -72,9 +72,18 @@ def test_forget_gate_bias_starts_at_one():
     np.testing.assert_array_equal(bias[units:2 * units], 1.0)  # gate order: input, forget, cell, output
 
 
-def test_cudnn_check_rejects_ineligible_settings():
-    model = small_model("lstm")
-    model.recurrent[0].forward_layer.cell.recurrent_dropout = 0.1
+@pytest.mark.parametrize("cell, change", [
+    ("lstm", lambda layer: setattr(layer.cell, "recurrent_dropout", 0.1)),
+    ("lstm", lambda layer: setattr(layer.cell, "activation", keras.activations.relu)),
+    ("lstm", lambda layer: setattr(layer.cell, "recurrent_activation", keras.activations.hard_sigmoid)),
+    ("lstm", lambda layer: setattr(layer, "unroll", True)),
+    ("lstm", lambda layer: setattr(layer.cell, "use_bias", False)),
+    ("lstm", lambda layer: setattr(layer, "use_cudnn", False)),
+    ("gru", lambda layer: setattr(layer.cell, "reset_after", False)),
+])
+def test_cudnn_check_rejects_each_ineligible_setting(cell, change):
+    model = small_model(cell)
+    change(model.recurrent[-1].backward_layer)
     assert not cudnn_eligible(model)
 
 

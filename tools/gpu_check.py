@@ -1,0 +1,149 @@
+"""Does training on this machine's GPU use the cuDNN LSTM kernels, and what does mixed precision gain?
+
+For users with a GPU. Prints:
+  1. what TensorFlow sees: version, CUDA/cuDNN it was built with, GPUs;
+  2. Keras' cuDNN decision for every recurrent layer of the recipe's model: the conditions Keras checks
+     (asr.model.cudnn_eligible) and whether a GPU is there to use them;
+  3. the recurrent op names that really ran in a profile of a few training steps (CudnnRNN* on a GPU;
+     on a CPU, asr.fast_lstm's loop ops), read from the profiler's trace;
+  4. seconds per training step in float32 and in mixed precision (mixed_float16 on a GPU, with loss
+     scaling; mixed_bfloat16 on a CPU), and their ratio.
+
+    python tools/gpu_check.py [--config recipes/synth_en/conf/small.yaml] [--batch 32] [--frames 600]
+
+Our own machines have no GPU: the GPU branch of this script has not been run by us (the CPU branch is,
+by tests/test_gpu_check.py). Please report its output with your GPU model in an issue.
+"""
+
+import argparse
+import glob
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_train import random_batch  # noqa: E402
+
+def environment():
+    import tensorflow as tf
+    info = tf.sysconfig.get_build_info()
+    gpus = tf.config.list_physical_devices("GPU")
+    print(f"TensorFlow {tf.__version__}; built with CUDA {info.get('cuda_version', 'no')}, "
+          f"cuDNN {info.get('cudnn_version', 'no')}")
+    print(f"GPUs: {', '.join(g.name for g in gpus) if gpus else 'none (CPU only)'}")
+    return bool(gpus)
+
+
+def cudnn_decision(config, vocab_size, has_gpu):
+    from asr.model import build_model, cudnn_eligible
+    model = build_model(config.model, vocab_size)
+    eligible = cudnn_eligible(model)
+    for layer in model.recurrent:
+        cell = layer.forward_layer.cell
+        print(f"  {layer.name}: activation {cell.activation.__name__}, recurrent {cell.recurrent_activation.__name__}, "
+              f"recurrent_dropout {cell.recurrent_dropout}, unroll {layer.forward_layer.unroll}, "
+              f"use_bias {cell.use_bias}, use_cudnn {layer.forward_layer.use_cudnn!r}")
+    verdict = "cuDNN kernels" if eligible and has_gpu else (
+        "eligible, but no GPU: asr.fast_lstm on the CPU" if eligible else "NOT eligible: Keras' generic loop")
+    print(f"cuDNN decision: {verdict}")
+    return eligible
+
+
+def timed_steps(config, vocab_size, precision, arrays, steps, profile_dir=None):
+    """Seconds per training step (after 2 warm-up steps); with profile_dir, the timed steps are profiled."""
+    import keras
+    import tensorflow as tf
+    from asr.model import build_model
+    from asr.train_step import LossScale, make_train_step, repeated_batch
+    keras.utils.set_random_seed(0)
+    model = build_model(config.model, vocab_size, precision=precision)
+    optimizer = keras.optimizers.Adam(1e-3, global_clipnorm=config.train.clipnorm)
+    optimizer.build(model.trainable_variables)
+    loss_scale = LossScale() if precision == "mixed_float16" else None
+    step = make_train_step(model, optimizer, loss_scale=loss_scale)
+    batches = repeated_batch(*arrays)
+    for _ in range(2):
+        step(batches)
+    if profile_dir:
+        tf.profiler.experimental.start(profile_dir)
+    start = time.perf_counter()
+    for _ in range(steps):
+        float(step(batches)[0])
+    seconds = (time.perf_counter() - start) / steps
+    if profile_dir:
+        tf.profiler.experimental.stop()
+    return seconds
+
+
+def profiled_op_names(profile_dir):
+    """Counter of the op names (TensorFlow op types) that ran, from the profiler's XPlane trace."""
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+    names = Counter()
+    for path in glob.glob(os.path.join(profile_dir, "plugins", "profile", "*", "*.xplane.pb")):
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(Path(path).read_bytes())
+        for plane in space.planes:
+            metadata = {k: v.name for k, v in plane.event_metadata.items()}
+            for line in plane.lines:
+                for event in line.events:
+                    names[metadata.get(event.metadata_id, "")] += 1
+    return names
+
+
+def recurrent_ops(names):
+    """Op types of the recurrent computation among profiled `scope/name:OpType` events: cuDNN's RNN ops,
+    or the ops inside recurrent loops (Keras' and asr.fast_lstm's `while` loops)."""
+    found = Counter()
+    for name, count in names.items():
+        scope, _, op = name.rpartition(":")
+        if op.startswith("CudnnRNN") or "/while/" in scope:
+            found[op] += count
+    return found
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="recipes/synth_en/conf/small.yaml")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--frames", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=5)
+    args = parser.parse_args(argv)
+    from asr.config import load_config
+    from asr.quiet_tf import import_tensorflow_quietly
+    from asr.tokenizer import make_tokenizer
+    import_tensorflow_quietly()
+    config = load_config(args.config)
+    vocab_size = make_tokenizer(config.model.vocabulary).vocab_size
+    has_gpu = environment()
+    print(f"\nmodel of {args.config}: {config.model.layers} x bidirectional {config.model.cell.upper()}-"
+          f"{config.model.units}")
+    cudnn_decision(config, vocab_size, has_gpu)
+
+    arrays = random_batch(args.batch, args.frames, args.frames // 10, vocab_size)
+    with tempfile.TemporaryDirectory() as profile_dir:
+        fp32 = timed_steps(config, vocab_size, "float32", arrays, args.steps, profile_dir)
+        ops = recurrent_ops(profiled_op_names(profile_dir))
+    print(f"\nrecurrent ops in a profile of {args.steps} float32 steps: "
+          + (", ".join(f"{op} x{n}" for op, n in ops.most_common(8)) or "none found"))
+    cudnn_ran = any(op.startswith("CudnnRNN") for op in ops)
+    print(f"cuDNN kernels ran: {'yes' if cudnn_ran else 'no'}")
+    mixed = "mixed_float16" if has_gpu else "mixed_bfloat16"
+    mixed_seconds = timed_steps(config, vocab_size, mixed, arrays, args.steps)
+    frames = args.batch * args.frames
+    print(f"\nstep time, batch {args.batch} x {args.frames} frames:")
+    print(f"  float32        {fp32:8.3f} s/step  {frames / fp32:9.0f} frames/s")
+    print(f"  {mixed:<14} {mixed_seconds:8.3f} s/step  {frames / mixed_seconds:9.0f} frames/s   "
+          f"x{fp32 / mixed_seconds:.2f} vs float32")
+    if has_gpu and not cudnn_ran:
+        print("WARNING: a GPU is present but no CudnnRNN op ran: training uses the slow generic loop", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
