@@ -15,6 +15,7 @@ import json
 import math
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,15 +89,18 @@ def restore_checkpoint(path, variables):
     """Assign the saved values to `variables`; returns the saved TrainingState, a fresh one if none."""
     if not Path(path).is_file():
         return TrainingState()
-    with np.load(path) as saved:
-        for kind, group in variables.items():
-            count = sum(name.startswith(kind) and name[1:].isdigit() for name in saved.files)
-            if count != len(group):
-                raise AsrError(f"{path}: holds {count} values of kind '{kind}', this run has {len(group)}: the "
-                               "config changed since it was written (delete it to start over)")
-            for i, variable in enumerate(group):
-                variable.assign(saved[f"{kind}{i}"])
-        return TrainingState(**json.loads(str(saved["state"])))
+    try:
+        with np.load(path) as saved:
+            for kind, group in variables.items():
+                count = sum(name.startswith(kind) and name[1:].isdigit() for name in saved.files)
+                if count != len(group):
+                    raise AsrError(f"{path}: holds {count} values of kind '{kind}', this run has {len(group)}: "
+                                   "the config or asr changed since it was written (delete it to start over)")
+                for i, variable in enumerate(group):
+                    variable.assign(saved[f"{kind}{i}"])
+            return TrainingState(**json.loads(str(saved["state"])))
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+        raise AsrError(f"{path}: not a readable checkpoint ({e}); delete it to start over") from None
 
 
 class Trainer:
@@ -189,7 +193,8 @@ class Trainer:
             loss, applied = self.train_step(batches)
             self._count_skipped(float(loss), bool(applied))
             if bool(applied):
-                state.epoch_loss_sum, state.epoch_loss_count = state.epoch_loss_sum + float(loss), state.epoch_loss_count + 1
+                state.epoch_loss_sum += float(loss)
+                state.epoch_loss_count += 1
             utterances = len(plan[state.batch_in_epoch])
             state.batch_in_epoch += 1
             state.global_step += 1

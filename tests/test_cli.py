@@ -59,10 +59,11 @@ def test_transcribe_reports_each_bad_file_in_one_line_and_goes_on(tiny_run, audi
     result = asr("transcribe", "--model", tiny_run, *[audio_files[k] for k in order])
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    errors = result.stderr.strip().splitlines()
-    assert len(errors) == 4
-    for name, line in zip(["empty", "corrupt", "text", "missing"], errors):
-        assert str(audio_files[name]) in line
+    lines = result.stderr.strip().splitlines()
+    errors, summary = lines[:4], lines[4:]  # as they happen, then a summary
+    assert summary[0] == "asr transcribe: 4 of 6 files could not be transcribed:" and len(summary) == 5
+    for name, line, summary_line in zip(["empty", "corrupt", "text", "missing"], errors, summary[1:]):
+        assert str(audio_files[name]) in line and line.split(": ", 1)[1] == summary_line.split(":   ", 1)[1]
     out = result.stdout.strip().splitlines()
     assert [line.split("\t")[0] for line in out] == [str(audio_files["good"]), str(audio_files["stereo48k"])]
 

@@ -65,3 +65,12 @@ def test_two_workers_on_loopback_match_one_device(tiny_data, single_device, tmp_
         assert result["replicas"] == 2
         np.testing.assert_allclose(result["losses"], single_device["losses"], rtol=1e-4)
     assert (tmp_path / "checkpoint.npz").is_file()  # written by the chief (worker 0) alone
+
+
+def test_multiworker_without_tf_config_is_one_clear_line(tiny_data, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    result = subprocess.run([sys.executable, "-m", "asr.cli", "train", "--strategy", "multiworker", "--config",
+                             str(ROOT / "recipes/synth_en/conf/tiny.yaml"), "--data-dir", str(tiny_data),
+                             "--run-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--strategy multiworker: TF_CONFIG is not set" in result.stderr
