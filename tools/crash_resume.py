@@ -3,7 +3,7 @@ that was never interrupted: same seed, same data, so the dev WER of the kept mod
 
 1. `asr train` uninterrupted into OUT/uninterrupted (its wall time sets the range of kill points);
 2. `asr train` into OUT/killed, sent SIGKILL at a random point of its training (seeded: start-up time
-   plus a uniform fraction of the uninterrupted run's training time), --kills times; after every
+   plus a uniform fraction of the training time still left), --kills times; after every
    kill, every file in the run directory must still read back (checkpoint, log.csv, model.json), and
    the checkpoint's state is the point the next run resumes from;
 3. the same command once more, to the end; then a table of both runs and the WER difference.
@@ -101,10 +101,13 @@ def main():
     straight, killed = out / "uninterrupted", out / "killed"
 
     startup, seconds = run_to_end(train_command(args.config, args.data_dir, straight), out / "uninterrupted.log")
-    print(f"uninterrupted run: {seconds:.1f} s, training from {startup:.1f} s")
+    total_steps = json.loads((straight / "training_done.json").read_text())["steps"]
+    print(f"uninterrupted run: {seconds:.1f} s, training from {startup:.1f} s, {total_steps} steps")
     rng = np.random.default_rng(args.seed)
+    state = None
     for number in range(args.kills):
-        delay = startup + rng.uniform(0.0, 0.95) * (seconds - startup)  # a random point of the training
+        left = 1 - (state["global_step"] / total_steps if state else 0)
+        delay = startup + rng.uniform(0.0, 0.95) * left * (seconds - startup)  # a random point of what is left
         was_killed = run_and_kill(train_command(args.config, args.data_dir, killed), delay, out / "killed.log")
         state = check_outputs(killed)
         print(f"run {number + 1}: {'killed -9' if was_killed else 'finished'} after {delay:.1f} s; "
