@@ -71,7 +71,7 @@ def test_training_stops_with_a_clear_message_when_the_loss_stays_nonfinite(tiny_
     assert trainer.state.nonfinite_batches == 2 and not (tmp_path / "model").exists()
 
 
-@pytest.mark.parametrize("precision, rtol", [("mixed_float16", 2e-3), ("mixed_bfloat16", 2e-2)])
+@pytest.mark.parametrize("precision, rtol", [("mixed_float16", 5e-4), ("mixed_bfloat16", 5e-3)])
 def test_mixed_precision_loss_matches_float32(precision, rtol):
     reference, *_ = model_and_step()
     mixed, *_ = model_and_step(precision)
