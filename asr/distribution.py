@@ -34,17 +34,18 @@ def make_distribution(name):
     raise AsrError(f"unknown strategy {name!r} (known: {', '.join(DISTRIBUTIONS)})")
 
 
-def worker_index(distribution):
-    """This host's index among the workers (0 on one host); worker 0 is the chief."""
-    resolver = getattr(distribution, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return 0
-    return resolver.task_id if resolver.task_type == "worker" else 0
-
-
 def is_chief(distribution):
-    """Only the chief writes checkpoints, logs and the model; the others train in step with it."""
-    return worker_index(distribution) == 0
+    """Only the chief writes checkpoints, logs and the model; the others train in step with it.
+
+    The chief is TF_CONFIG's `chief` task if there is one, else worker 0; on one host, this process.
+    """
+    resolver = getattr(distribution, "cluster_resolver", None)
+    jobs = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    if not jobs:
+        return True
+    if "chief" in jobs:
+        return resolver.task_type == "chief"
+    return resolver.task_type == "worker" and resolver.task_id == 0
 
 
 def reduce_across_replicas(distribution, values, op):

@@ -74,3 +74,20 @@ def test_multiworker_without_tf_config_is_one_clear_line(tiny_data, tmp_path):
                              "--run-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "--strategy multiworker: TF_CONFIG is not set" in result.stderr
+
+
+@pytest.mark.parametrize("jobs, task, chief", [
+    ({}, None, True),  # one host
+    ({"worker": ["a:1", "b:1"]}, ("worker", 0), True),
+    ({"worker": ["a:1", "b:1"]}, ("worker", 1), False),
+    ({"chief": ["a:1"], "worker": ["b:1"]}, ("chief", 0), True),
+    ({"chief": ["a:1"], "worker": ["b:1"]}, ("worker", 0), False),  # worker 0 is not the chief here
+])
+def test_exactly_one_chief_writes(jobs, task, chief):
+    from types import SimpleNamespace
+
+    from asr.distribution import is_chief
+    spec = SimpleNamespace(as_dict=lambda: jobs)
+    task_type, task_id = task or (None, None)
+    resolver = SimpleNamespace(cluster_spec=lambda: spec, task_type=task_type, task_id=task_id)
+    assert is_chief(SimpleNamespace(cluster_resolver=resolver)) is chief
