@@ -191,14 +191,12 @@ class Trainer:
         started = saved = time.time()
         while state.batch_in_epoch < len(plan) and steps_left != 0:
             loss, applied = self.train_step(batches)
-            self._count_skipped(float(loss), bool(applied))
-            if bool(applied):
-                state.epoch_loss_sum += float(loss)
-                state.epoch_loss_count += 1
+            loss = float(loss)
+            self._record_loss(loss, bool(applied))
             utterances = len(plan[state.batch_in_epoch])
             state.batch_in_epoch += 1
             state.global_step += 1
-            self.log.step(state, float(loss), float(self.optimizer.learning_rate), utterances)
+            self.log.step(state, loss, float(self.optimizer.learning_rate), utterances)
             steps_left = None if steps_left is None else steps_left - 1
             if state.global_step % t.checkpoint_every_steps == 0 or steps_left == 0 \
                     or time.time() - saved > 60 * t.checkpoint_every_minutes:
@@ -211,10 +209,13 @@ class Trainer:
         self._end_epoch()
         return steps_left
 
-    def _count_skipped(self, loss, applied):
-        """Log a skipped batch; stop when `max_skipped_batches` in a row were skipped."""
+    def _record_loss(self, loss, applied):
+        """Add an applied batch's loss to the epoch's; log a skipped batch, and stop when
+        `max_skipped_batches` in a row were skipped."""
         state = self.state
         if applied:
+            state.epoch_loss_sum += loss
+            state.epoch_loss_count += 1
             state.skipped_in_a_row = 0
             return
         state.nonfinite_batches += 1

@@ -10,6 +10,7 @@ Mixed precision: the model computes in float16/bfloat16 with float32 weights; it
 softmax inside the CTC loss and the loss itself stay float32. float16 adds dynamic loss scaling.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -95,8 +96,14 @@ def distributed_batches(distribution, make_dataset):
         first = context.input_pipeline_id * per_worker
         return make_dataset(context.num_replicas_in_sync, list(range(first, first + per_worker)))
 
-    options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
-    return iter(distribution.distribute_datasets_from_function(dataset_fn, options))
+    return iter(distribution.distribute_datasets_from_function(dataset_fn))
+
+
+def fixed_rate_step(model, clipnorm, loss_scale=None, learning_rate=1e-3):
+    """(optimizer, step) for one device: Adam at a constant rate, built (benchmarks, checks, tests)."""
+    optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm)
+    optimizer.build(model.trainable_variables)
+    return optimizer, make_train_step(model, optimizer, loss_scale=loss_scale)
 
 
 def repeated_batch(features, lengths, labels, label_lengths):

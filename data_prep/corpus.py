@@ -15,7 +15,6 @@ import sys
 from collections import namedtuple
 from pathlib import Path
 
-
 from asr.audio import read_samples
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
@@ -47,33 +46,33 @@ def check_item(args):
             "text": item.text, "speaker": item.speaker}, None
 
 
-def validate_items(items, max_seconds, name, jobs=None):
+def validate_items(items, max_seconds, name, jobs=None, rejected=()):
     """Rows for the good items (input order kept) and (id, reason) for each bad one, printed in a summary.
 
-    An id seen before is skipped (the first item with it is kept).
+    An id seen before is skipped (the first item with it is kept). `rejected`: (id, reason) of items the
+    caller refused before reading any audio; they join the summary.
     """
-    rows, skipped, first_of = [], [], {}
+    rows, skipped, first_of, unique = [], list(rejected), {}, []
     for item in items:
-        first_of.setdefault(item.id, item)
-    duplicates = [item for item in items if first_of[item.id] is not item]
-    items = [item for item in items if first_of[item.id] is item]
-    skipped += [(item.id, f"{item.audio}: duplicate id (kept the first: {first_of[item.id].audio})")
-                for item in duplicates]
-    tasks = [(item, max_seconds) for item in items]
+        if item.id in first_of:
+            skipped.append((item.id, f"{item.audio}: duplicate id (kept the first: {first_of[item.id].audio})"))
+        else:
+            first_of[item.id] = item
+            unique.append(item)
+    tasks = [(item, max_seconds) for item in unique]
     workers = min(jobs or multiprocessing.cpu_count(), len(tasks) // 64)
     if workers > 1:
         with multiprocessing.Pool(workers) as pool:
             results = list(pool.imap(check_item, tasks, chunksize=16))
     else:  # a few dozen files: a process pool costs more than it saves
         results = [check_item(task) for task in tasks]
-    for item, (row, reason) in zip(items, results):
+    for item, (row, reason) in zip(unique, results):
         if row is None:
             skipped.append((item.id, reason))
         else:
             rows.append(row)
-    report_skipped(name, skipped, len(items) + len(duplicates))
+    report_skipped(name, skipped, len(items) + len(rejected))
     return rows, skipped
-
 
 
 def check_total(name, found, expected):
@@ -111,11 +110,9 @@ def write_corpus(name, corpus_dir, out_dir, items_by_split, expected_counts, max
         return out_dir
     rows_by_split, lines = {}, []
     for split, items in items_by_split.items():
-        for utt_id, reason in rejected.get(split, []):
-            print(f"{name}: skipped {utt_id}: {reason}", file=sys.stderr)
         if not items:
             raise AsrError(f"{corpus_dir}: no utterances found for split {split} (is this the {name} layout?)")
-        rows, skipped = validate_items(items, max_seconds, name, jobs)
+        rows, skipped = validate_items(items, max_seconds, name, jobs, rejected.get(split, ()))
         if not rows:
             raise AsrError(f"{corpus_dir}: every utterance of split {split} was skipped ({skipped[0][1]})")
         rows_by_split[split] = rows

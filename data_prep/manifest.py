@@ -15,8 +15,9 @@ def check_rows(rows):
     """(usable rows, [(id, reason)] for the others): missing keys, repeated ids, missing audio files."""
     usable, problems, seen = [], [], set()
     for row in rows:
-        missing = [k for k in REQUIRED_KEYS if k not in row] if isinstance(row, dict) else list(REQUIRED_KEYS)
-        utt_id = row.get("id", "?") if isinstance(row, dict) else "?"
+        row = row if isinstance(row, dict) else {}  # a JSON line holding a list or a number has no keys
+        missing = [k for k in REQUIRED_KEYS if k not in row]
+        utt_id = row.get("id", "?")
         if missing:
             problems.append((utt_id, f"lacks {', '.join(missing)}"))
         elif row["id"] in seen:

@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -18,6 +20,14 @@ TINY = {
     "train": {"max_epochs": 2, "batch_frames": 4000, "max_batch_utterances": 16, "warmup_steps": 2,
               "checkpoint_every_steps": 2, "peak_learning_rate": 0.003},
 }
+
+
+def asr(*args, env=None, prefix=()):
+    """`asr ARGS` in a fresh process as a user runs it (`prefix`: a command to run it under, `env`: its
+    environment, default ours); the CompletedProcess with text output."""
+    command = [*prefix, sys.executable, "-m", "asr.cli", *map(str, args)]
+    return subprocess.run(command, env={**(os.environ if env is None else env), "TF_CPP_MIN_LOG_LEVEL": "3"},
+                          capture_output=True, text=True, timeout=900)
 
 
 def needs_espeak():

@@ -9,26 +9,18 @@ allow it (setpriv, util-linux): the unreadable file is then unreadable for them 
 import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.bad_inputs import KEPT, write_bad_corpus
-from tests.conftest import TINY
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import TINY, asr
 
 
 def run_asr(*args):
-    """`asr ARGS` in a fresh process (as root: one that permission bits bind); the CompletedProcess."""
-    command = [sys.executable, "-m", "asr.cli", *map(str, args)]
-    if os.geteuid() == 0:
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    """`asr ARGS` (as root: without the capabilities that override permission bits); no traceback."""
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+    result = asr(*args, prefix=prefix)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return result
 

@@ -1,20 +1,12 @@
 """The `asr` command as a user runs it: help texts, evaluate reports, transcribe with bad input."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def asr(*args):
-    return subprocess.run([sys.executable, "-m", "asr.cli", *map(str, args)], capture_output=True, text=True,
-                          env=ENV, timeout=600)
+from tests.conftest import asr
 
 
 @pytest.mark.parametrize("command", ["", "prepare", "features", "train", "evaluate", "export", "transcribe"])

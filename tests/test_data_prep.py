@@ -1,11 +1,9 @@
 import json
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from asr.config import CorpusConfig
-from asr.errors import AsrError
 from data_prep import folder
 from data_prep.manifest import load_manifest
 from data_prep.synth_en import speakable_sentences, split_sentences, split_voices, utterance_jobs

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import TINY
+from tests.conftest import TINY, asr
 
 STEPS = 5  # crosses the end of epoch 1 (3 batches): dev evaluation and checkpoints under the strategy
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +69,8 @@ def test_two_workers_on_loopback_match_one_device(tiny_data, single_device, tmp_
 
 def test_multiworker_without_tf_config_is_one_clear_line(tiny_data, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    result = subprocess.run([sys.executable, "-m", "asr.cli", "train", "--strategy", "multiworker", "--config",
-                             str(ROOT / "recipes/synth_en/conf/tiny.yaml"), "--data-dir", str(tiny_data),
-                             "--run-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = asr("train", "--strategy", "multiworker", "--config", ROOT / "recipes/synth_en/conf/tiny.yaml",
+                 "--data-dir", tiny_data, "--run-dir", tmp_path, env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "--strategy multiworker: TF_CONFIG is not set" in result.stderr
 

@@ -11,7 +11,7 @@ from asr.config import ModelConfig, config_from_dict
 from asr.errors import AsrError
 from asr.losses import ctc_loss
 from asr.model import build_model, cudnn_eligible
-from asr.train_step import LossScale, make_train_step, repeated_batch
+from asr.train_step import LossScale, fixed_rate_step, repeated_batch
 from tests.conftest import TINY
 
 SMALL = ModelConfig(layers=2, units=32, dropout=0.0)
@@ -28,10 +28,9 @@ def random_batch(seed=0, batch=3, frames=90):
 def model_and_step(precision="float32", initial_scale=2.0 ** 15):
     keras.utils.set_random_seed(0)
     model = build_model(SMALL, 29, precision=precision)
-    optimizer = keras.optimizers.Adam(1e-3, global_clipnorm=5.0)
-    optimizer.build(model.trainable_variables)
     loss_scale = LossScale(initial_scale) if precision == "mixed_float16" else None
-    return model, optimizer, loss_scale, make_train_step(model, optimizer, loss_scale=loss_scale)
+    optimizer, step = fixed_rate_step(model, 5.0, loss_scale)
+    return model, optimizer, loss_scale, step
 
 
 def values(variables):

@@ -44,24 +44,35 @@ def random_batch(batch, frames, label_length, vocab_size, seed=0):
     return features, lengths, labels, label_lengths
 
 
-def seconds_per_step(config, fast_cpu_lstm, batch_arrays, warmup, steps, precision="float32"):
+def seconds_per_step(config, batch_arrays, warmup, steps, fast_cpu_lstm=None, precision="float32",
+                     profile_dir=None):
+    """Seconds per training step (asr's own step, Adam at a fixed rate) on one batch, after `warmup` steps.
+
+    fast_cpu_lstm: None keeps the model's own choice; precision: a Keras dtype policy (mixed_float16 adds
+    loss scaling); with profile_dir, the timed steps are recorded by TensorFlow's profiler there.
+    """
     import keras
+    import tensorflow as tf
     from asr.model import build_model
-    from asr.tokenizer import CharTokenizer
-    from asr.train_step import make_train_step, repeated_batch
+    from asr.tokenizer import make_tokenizer
+    from asr.train_step import LossScale, fixed_rate_step, repeated_batch
     keras.utils.set_random_seed(0)
-    model = build_model(config.model, CharTokenizer().vocab_size, precision=precision)
-    model.fast_cpu_lstm = fast_cpu_lstm
-    optimizer = keras.optimizers.Adam(1e-3, global_clipnorm=5.0)
-    optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer)
+    model = build_model(config.model, make_tokenizer(config.model.vocabulary).vocab_size, precision=precision)
+    if fast_cpu_lstm is not None:
+        model.fast_cpu_lstm = fast_cpu_lstm
+    _, step = fixed_rate_step(model, config.train.clipnorm, LossScale() if precision == "mixed_float16" else None)
     batches = repeated_batch(*batch_arrays)
     for _ in range(warmup):
-        step(batches)
+        float(step(batches)[0])
+    if profile_dir:
+        tf.profiler.experimental.start(profile_dir)
     start = time.perf_counter()
     for _ in range(steps):
-        step(batches)
-    return (time.perf_counter() - start) / steps
+        float(step(batches)[0])  # waits for the step, also on a GPU
+    seconds = (time.perf_counter() - start) / steps
+    if profile_dir:
+        tf.profiler.experimental.stop()
+    return seconds
 
 
 def run_variant(args):
@@ -78,7 +89,7 @@ def run_variant(args):
     if asr_threads:
         from asr.cpu_threads import apply_thread_defaults
         apply_thread_defaults()
-    seconds = seconds_per_step(load_config(args.config), fast, arrays, args.warmup, args.steps)
+    seconds = seconds_per_step(load_config(args.config), arrays, args.warmup, args.steps, fast_cpu_lstm=fast)
     intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "all")  # TF reads it at start-up
     print(f"{seconds:.4f} {intra}")
 

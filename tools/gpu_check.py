@@ -20,14 +20,12 @@ import glob
 import os
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_train import random_batch  # noqa: E402
+from bench_train import random_batch, seconds_per_step  # noqa: E402
+
 
 def environment():
     import tensorflow as tf
@@ -52,32 +50,6 @@ def cudnn_decision(config, vocab_size, has_gpu):
         "eligible, but no GPU: asr.fast_lstm on the CPU" if eligible else "NOT eligible: Keras' generic loop")
     print(f"cuDNN decision: {verdict}")
     return eligible
-
-
-def timed_steps(config, vocab_size, precision, arrays, steps, profile_dir=None):
-    """Seconds per training step (after 2 warm-up steps); with profile_dir, the timed steps are profiled."""
-    import keras
-    import tensorflow as tf
-    from asr.model import build_model
-    from asr.train_step import LossScale, make_train_step, repeated_batch
-    keras.utils.set_random_seed(0)
-    model = build_model(config.model, vocab_size, precision=precision)
-    optimizer = keras.optimizers.Adam(1e-3, global_clipnorm=config.train.clipnorm)
-    optimizer.build(model.trainable_variables)
-    loss_scale = LossScale() if precision == "mixed_float16" else None
-    step = make_train_step(model, optimizer, loss_scale=loss_scale)
-    batches = repeated_batch(*arrays)
-    for _ in range(2):
-        step(batches)
-    if profile_dir:
-        tf.profiler.experimental.start(profile_dir)
-    start = time.perf_counter()
-    for _ in range(steps):
-        float(step(batches)[0])
-    seconds = (time.perf_counter() - start) / steps
-    if profile_dir:
-        tf.profiler.experimental.stop()
-    return seconds
 
 
 def profiled_op_names(profile_dir):
@@ -126,14 +98,14 @@ def main(argv=None):
 
     arrays = random_batch(args.batch, args.frames, args.frames // 10, vocab_size)
     with tempfile.TemporaryDirectory() as profile_dir:
-        fp32 = timed_steps(config, vocab_size, "float32", arrays, args.steps, profile_dir)
+        fp32 = seconds_per_step(config, arrays, 2, args.steps, profile_dir=profile_dir)
         ops = recurrent_ops(profiled_op_names(profile_dir))
     print(f"\nrecurrent ops in a profile of {args.steps} float32 steps: "
           + (", ".join(f"{op} x{n}" for op, n in ops.most_common(8)) or "none found"))
     cudnn_ran = any(op.startswith("CudnnRNN") for op in ops)
     print(f"cuDNN kernels ran: {'yes' if cudnn_ran else 'no'}")
     mixed = "mixed_float16" if has_gpu else "mixed_bfloat16"
-    mixed_seconds = timed_steps(config, vocab_size, mixed, arrays, args.steps)
+    mixed_seconds = seconds_per_step(config, arrays, 2, args.steps, precision=mixed)
     frames = args.batch * args.frames
     print(f"\nstep time, batch {args.batch} x {args.frames} frames:")
     print(f"  float32        {fp32:8.3f} s/step  {frames / fp32:9.0f} frames/s")
