@@ -7,7 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
+from asr.models.registry import encoder_names
 
 
 @dataclass
@@ -30,19 +32,36 @@ class CorpusConfig:
     seed: int = 1234
 
 
-@dataclass
+@dataclass(frozen=True)
 class FeatureConfig:
+    """Every setting of the log-mel features (asr/data/features.py), and how shards group them.
+
+    The signal settings (all but utterances_per_shard) are recorded with every shard set and every
+    model (asr.provenance.feature_settings): a model is never fed, nor trained on, other features.
+    """
+    sample_rate: int = 16000
+    n_mels: int = 80
+    win_length: int = 400  # 25 ms at 16 kHz
+    hop_length: int = 160  # 10 ms at 16 kHz -> 100 frames per second
+    n_fft: int = 512  # next power of two above win_length: faster FFT, same window
+    fmin: float = 20.0
+    fmax: float = 7600.0
+    log_floor: float = 1e-6  # keeps log() finite on digital silence
     utterances_per_shard: int = 2000
 
 
 @dataclass
 class ModelConfig:
-    """Acoustic model sizes (asr/model.py)."""
+    """The acoustic model (asr/models/): frame stacking, an encoder from the registry, the classifier.
+
+    `layers`, `units` and `dropout` are read by the encoder; model.json keeps all of it, and
+    `ModelConfig(**saved)` rebuilds the model.
+    """
     stack: int = 3
     skip: int = 3
+    encoder: str = "bilstm"  # a name in asr.models.registry
     layers: int = 3
     units: int = 256
-    cell: str = "lstm"
     dropout: float = 0.1
     # output symbols: empty for characters (a-z, apostrophe, space), else a list such as TIMIT's 39 phones
     vocabulary: list = field(default_factory=list)
@@ -50,6 +69,7 @@ class ModelConfig:
 
 @dataclass
 class SpecAugmentConfig:
+    enabled: bool = True
     freq_masks: int = 2
     freq_width: int = 10
     time_masks: int = 2
@@ -74,16 +94,16 @@ class TrainConfig:
     # auto: mixed_float16 on a GPU, float32 on a CPU; or float32, mixed_float16, mixed_bfloat16
     precision: str = "auto"
     max_skipped_batches: int = 20  # stop when this many batches in a row have a non-finite loss
-    specaugment: bool = True
     spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     seed: int = 1234
 
 
 @dataclass
 class DecodeConfig:
-    strategy: str = "greedy"
-    beam_width: int = 16
-    chunk_seconds: float = 20.0
+    """Defaults of `asr evaluate` and `asr transcribe` (model.json keeps them for transcription)."""
+    strategy: str = "greedy"  # a name in asr.decoding.strategies
+    beam_width: int = 32
+    chunk_seconds: float = 20.0  # transcription cuts longer files into pieces
 
 
 @dataclass
@@ -98,9 +118,11 @@ class RecipeConfig:
     decode: DecodeConfig = field(default_factory=DecodeConfig)
 
 
-CHOICES = {"model.cell": ("lstm", "gru"), "train.early_stopping_metric": ("dev_wer", "dev_loss"),
-            "decode.strategy": ("greedy", "beam"),
-            "train.precision": ("auto", "float32", "mixed_float16", "mixed_bfloat16")}
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+# allowed values; a registry's names are read when a config is checked, so registered additions count
+CHOICES = {"model.encoder": encoder_names, "decode.strategy": strategy_names,
+           "train.early_stopping_metric": lambda: ("dev_wer", "dev_loss"), "train.precision": lambda: PRECISIONS}
+RENAMED = {"model.cell": "model.encoder (bilstm or bigru)", "train.specaugment": "train.spec_augment.enabled"}
 
 
 # `asr train --strategy` (asr/distribution.py); a command-line choice, not a recipe setting
@@ -115,6 +137,8 @@ def _build(cls, values, where, source):
     kwargs = {}
     for key, value in values.items():
         name = f"{where}.{key}" if where else key
+        if name in RENAMED:
+            raise AsrError(f"{source}: '{name}' is now '{RENAMED[name]}'")
         if key not in fields:
             raise AsrError(f"{source}: unknown key '{name}' (known: {', '.join(fields)})")
         kind = hints[key]
@@ -130,8 +154,8 @@ def _check_value(kind, value, name, source):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise AsrError(f"{source}: '{name}' must be {kind.__name__}, got {value!r}")
-    if name in CHOICES and value not in CHOICES[name]:
-        raise AsrError(f"{source}: '{name}' must be one of {CHOICES[name]}, got {value!r}")
+    if name in CHOICES and value not in CHOICES[name]():
+        raise AsrError(f"{source}: '{name}' must be one of {', '.join(CHOICES[name]())}, got {value!r}")
     return value
 
 

@@ -14,8 +14,8 @@ speaker with `train`, like `test`.
 import re
 from pathlib import Path
 
+from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from asr.tokenizer import normalize_text
 from data_prep.corpus import Item, check_total, write_corpus
 from data_prep.download import Archive, fetch
 

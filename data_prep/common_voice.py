@@ -18,8 +18,8 @@ import csv
 import re
 from pathlib import Path
 
+from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from asr.tokenizer import normalize_text
 from data_prep.corpus import Item, write_corpus
 from data_prep.download import Archive, fetch
 

@@ -10,15 +10,17 @@ official split plus a completion marker. `assign_splits` then builds the recipe'
 
 import hashlib
 import json
+import logging
 import multiprocessing
-import sys
 from collections import namedtuple
 from pathlib import Path
 
-from asr.audio import read_samples
+from asr.data.audio import read_samples
+from asr.data.manifest import is_done, report_skipped, write_manifests
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
-from data_prep.manifest import is_done, report_skipped, write_manifests
+
+log = logging.getLogger(__name__)
 
 Item = namedtuple("Item", "id audio text speaker")
 MIN_SECONDS = 0.1  # shorter than ten 10-ms frames: nothing a recogniser can learn from
@@ -78,8 +80,8 @@ def validate_items(items, max_seconds, name, jobs=None, rejected=()):
 def check_total(name, found, expected):
     """Warn (not fail: a user may prepare a subset on purpose) when a corpus has an unexpected size."""
     if found != expected:
-        print(f"{name}: found {found} utterances, the official release has {expected}: "
-              "an incomplete or modified copy?", file=sys.stderr)
+        log.warning(f"{name}: found {found} utterances, the official release has {expected}: "
+              "an incomplete or modified copy?")
 
 
 def count_line(split, found, kept, expected):
@@ -106,7 +108,7 @@ def write_corpus(name, corpus_dir, out_dir, items_by_split, expected_counts, max
     out_dir = Path(out_dir)
     stamp = fingerprint(name, corpus_dir, items_by_split)
     if is_done(out_dir, stamp):
-        print(f"{name}: {out_dir} is complete, nothing to do")
+        log.info(f"{name}: {out_dir} is complete, nothing to do")
         return out_dir
     rows_by_split, lines = {}, []
     for split, items in items_by_split.items():
@@ -119,10 +121,9 @@ def write_corpus(name, corpus_dir, out_dir, items_by_split, expected_counts, max
         found = len(items) + len(rejected.get(split, []))
         lines.append(count_line(split, found, len(rows), expected_counts.get(split)))
     write_manifests(out_dir, rows_by_split, stamp)
-    print(f"{name}: wrote {len(rows_by_split)} manifests to {out_dir}\n  " + "\n  ".join(lines))
+    log.info(f"{name}: wrote {len(rows_by_split)} manifests to {out_dir}\n  " + "\n  ".join(lines))
     if any(line.endswith("DIFFERS") for line in lines):
-        print(f"{name}: utterance counts differ from the official release: an incomplete or modified copy?",
-              file=sys.stderr)
+        log.warning(f"{name}: utterance counts differ from the official release: an incomplete or modified copy?")
     return out_dir
 
 
@@ -145,5 +146,5 @@ def assign_splits(corpus_manifest_dir, manifest_dir, splits):
         if len(set(ids)) != len(ids):
             raise AsrError(f"splits.{recipe_split}: {official} share utterance ids")
         write_jsonl(manifest_dir / f"{recipe_split}.jsonl", rows)
-        print(f"splits: {recipe_split} = {' + '.join(official)} ({len(rows)} utterances)")
+        log.info(f"splits: {recipe_split} = {' + '.join(official)} ({len(rows)} utterances)")
     return manifest_dir

@@ -8,6 +8,7 @@ verified archive is already there.
 """
 
 import hashlib
+import logging
 import tarfile
 import time
 import urllib.error
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from asr.errors import AsrError
 from asr.fileio import write_text
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60
@@ -117,7 +120,7 @@ def extract(archive_path, dest):
     if marker.is_file():
         return dest
     dest.mkdir(parents=True, exist_ok=True)
-    print(f"download: extracting {archive_path.name} into {dest}")
+    log.info(f"download: extracting {archive_path.name} into {dest}")
     try:
         if zipfile.is_zipfile(archive_path):
             with zipfile.ZipFile(archive_path) as z:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import soundfile as sf
 
+from asr.data.manifest import write_split
+from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from asr.tokenizer import normalize_text
 from data_prep.corpus import Item, validate_items
-from data_prep.manifest import write_split
 
 MAX_SECONDS = 3600.0  # your own data may hold long recordings; transcription chunks them, training drops them
 AUDIO_SUFFIXES = {"." + f.lower() for f in sf.available_formats()} | {".wav", ".flac", ".ogg", ".mp3"}

@@ -11,8 +11,8 @@ names using underscores (`dev-clean` -> `dev_clean`).
 
 from pathlib import Path
 
+from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from asr.tokenizer import normalize_text
 from data_prep.corpus import Item, write_corpus
 from data_prep.download import Archive, fetch
 

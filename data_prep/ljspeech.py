@@ -15,8 +15,8 @@ The text is metadata's third column, where numbers and abbreviations are written
 import hashlib
 from pathlib import Path
 
+from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from asr.tokenizer import normalize_text
 from data_prep.corpus import Item, check_total, write_corpus
 from data_prep.download import Archive, fetch
 

@@ -9,21 +9,23 @@ so a run is deterministic, and finished WAV files are skipped when the stage is 
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from asr.audio import SAMPLE_RATE, to_16k_mono
+from asr.data.audio import SAMPLE_RATE, to_mono
+from asr.data.manifest import is_done, write_manifests
+from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
 from asr.fileio import atomic_path, write_text
-from asr.tokenizer import normalize_text
-from data_prep.manifest import is_done, write_manifests
+
+log = logging.getLogger(__name__)
 
 WORDNET_DIR = Path("/usr/share/wordnet")
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -58,7 +60,7 @@ def write_lm_text(out_dir, wordnet_dir=WORDNET_DIR):
     path = Path(out_dir) / "lm" / "wordnet_glosses.txt"
     if not path.is_file():
         write_text(path, "\n".join(wordnet_glosses(wordnet_dir)) + "\n")
-        print(f"synth_en: wrote LM text {path}")
+        log.info(f"synth_en: wrote LM text {path}")
     return path
 
 
@@ -86,8 +88,8 @@ def split_sentences(sentences, config):
         splits[name] = shuffled[start:start + size]
         start += size
     if len(splits["train"]) < config.train_sentences:
-        print(f"synth_en: only {len(splits['train'])} train sentences available "
-              f"(config asks for {config.train_sentences})", file=sys.stderr)
+        log.warning(f"synth_en: only {len(splits['train'])} train sentences available "
+              f"(config asks for {config.train_sentences})")
     return splits
 
 
@@ -127,7 +129,7 @@ def synthesize(job):
     if result.returncode != 0 or len(result.stdout) < 100:
         return job, f"espeak-ng failed: {result.stderr.decode(errors='replace').strip()[:200]}"
     samples, rate = sf.read(io.BytesIO(result.stdout), dtype="float32")
-    samples = to_16k_mono(samples, rate)
+    samples = to_mono(samples, rate)
     with atomic_path(wav) as tmp:
         sf.write(str(tmp), samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
     return job, len(samples) / SAMPLE_RATE
@@ -143,7 +145,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     manifest_dir = out_dir / "manifests"
     write_lm_text(out_dir)
     if is_done(manifest_dir, fingerprint(config)):
-        print(f"synth_en: {manifest_dir} is complete, nothing to do")
+        log.info(f"synth_en: {manifest_dir} is complete, nothing to do")
         return manifest_dir
     if shutil.which("espeak-ng") is None:
         raise AsrError("espeak-ng not found (install the Debian package espeak-ng)")
@@ -152,19 +154,19 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     seen, unseen = split_voices(config)
     # audio of another config must never pass for this one's, so each config has its own folder
     jobs = utterance_jobs(splits, seen, unseen, config, out_dir / "wav" / fingerprint(config))
-    print(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
+    log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
           f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}
     with multiprocessing.Pool(jobs_count or multiprocessing.cpu_count()) as pool:
         for job, outcome in pool.imap(synthesize, jobs, chunksize=16):
             if isinstance(outcome, str):
-                print(f"synth_en: skipped {job['id']}: {outcome}", file=sys.stderr)
+                log.warning(f"synth_en: skipped {job['id']}: {outcome}")
                 continue
             rows[job["split"]].append({"id": job["id"], "audio": str(Path(job["wav"]).resolve()),
                                        "duration": round(outcome, 3), "text": job["text"],
                                        "speaker": job["speaker"]})
     write_manifests(manifest_dir, rows, fingerprint(config))
     hours = sum(r["duration"] for r in rows["train"]) / 3600
-    print(f"synth_en: wrote {', '.join(f'{k}={len(v)}' for k, v in rows.items())} utterances "
+    log.info(f"synth_en: wrote {', '.join(f'{k}={len(v)}' for k, v in rows.items())} utterances "
           f"({hours:.2f} h of training audio) to {manifest_dir}")
     return manifest_dir

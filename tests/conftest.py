@@ -9,7 +9,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
+from asr.cli.output import configure_logging  # noqa: E402
 from asr.config import config_from_dict  # noqa: E402
+
+configure_logging()  # library log lines reach stdout/stderr as under the CLI (capsys sees them)
 
 TINY = {
     "corpus": {"train_sentences": 40, "dev_sentences": 8, "test_sentences": 8, "unseen_voice_sentences": 8,
@@ -44,18 +47,18 @@ def tiny_config():
 def tiny_data(tmp_path_factory, tiny_config):
     """data_dir with manifests/ and features/ of a tiny synthetic corpus."""
     needs_espeak()
-    from data_prep.compute_features import compute_features
+    from asr.data.compute_features import compute_features
     from data_prep.synth_en import prepare_synth_en
     data_dir = tmp_path_factory.mktemp("tiny_data")
     prepare_synth_en(tiny_config.corpus, data_dir, jobs_count=2)
-    compute_features(data_dir / "manifests", data_dir / "features", tiny_config.features.utterances_per_shard, 2)
+    compute_features(data_dir, tiny_config.features, 2)
     return data_dir
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, tiny_config, tiny_data):
     """A run directory with a (barely) trained tiny model."""
-    from asr.train import train
+    from asr.training.trainer import train
     run_dir = tmp_path_factory.mktemp("tiny_run")
     train(tiny_config, tiny_data, run_dir)
     return run_dir

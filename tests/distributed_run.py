@@ -26,7 +26,7 @@ def main():
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.cpus)
     from asr.config import config_from_dict
-    from asr.train import Trainer
+    from asr.training.trainer import Trainer
     trainer = Trainer(config_from_dict(json.loads(args.config_json)), args.data_dir, args.run_dir, args.strategy)
     losses, log_step = [], trainer.log.step
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.audio import SAMPLE_RATE, load_audio
+from asr.data.audio import SAMPLE_RATE, load_audio
+from asr.data.features import N_MELS, file_log_mel, log_mel
 from asr.errors import AsrError
-from asr.features import N_MELS, file_log_mel, log_mel
 
 
 def tone(seconds, rate, freq=440.0):

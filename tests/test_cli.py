@@ -73,7 +73,7 @@ def test_transcribe_json_and_long_files_in_chunks(tiny_run, audio_files, tmp_pat
 
 
 def test_chunks_are_cut_in_pauses():
-    from asr.transcribe import chunk_bounds, frame_energy
+    from asr.inference.transcriber import chunk_bounds, frame_energy
     rate = 16000
     speech = np.random.default_rng(0).normal(size=rate * 3).astype(np.float32)
     pause = np.zeros(rate // 4, np.float32)
@@ -93,7 +93,7 @@ def test_transcribe_without_a_model_is_one_clear_line(tmp_path):
 
 
 def test_long_files_are_cut_at_every_pause_and_short_ones_stay_whole():
-    from asr.transcribe import chunk_bounds, frame_energy
+    from asr.inference.transcriber import chunk_bounds, frame_energy
     rate = 16000
     rng = np.random.default_rng(1)
     pieces = [rng.normal(size=int(rate * s)).astype(np.float32) for s in (2.0, 3.0, 2.5)]
@@ -107,7 +107,8 @@ def test_long_files_are_cut_at_every_pause_and_short_ones_stay_whole():
 @pytest.mark.parametrize("length", [1, 100, 400, 511])
 def test_features_of_very_short_audio_keep_the_frame_count(length):
     import warnings
-    from asr.features import log_mel
+
+    from asr.data.features import log_mel
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert log_mel(np.ones(length, np.float32)).shape == (1 + length // 160, 80)

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from asr.config import ModelConfig, SpecAugmentConfig
-from asr.data import load_utterances, pad_batch, plan_batches, spec_augment
-from asr.tokenizer import CharTokenizer
+from asr.data.batching import load_utterances, plan_batches
+from asr.data.padding import pad_batch
+from asr.data.spec_augment import spec_augment
+from asr.data.tokenizer import CharTokenizer
 
 
 @pytest.mark.parametrize("seed", [None, 0, [3, 1]])

@@ -1,11 +1,12 @@
+import dataclasses
 import json
 
 import numpy as np
 import soundfile as sf
 
-from asr.config import CorpusConfig
+from asr.config import CorpusConfig, FeatureConfig
+from asr.data.manifest import load_manifest
 from data_prep import folder
-from data_prep.manifest import load_manifest
 from data_prep.synth_en import speakable_sentences, split_sentences, split_voices, utterance_jobs
 
 
@@ -78,6 +79,7 @@ def test_folder_with_tsv(tmp_path):
 
 def test_outputs_are_written_whole_with_normal_permissions(tmp_path):
     import os
+
     from asr.fileio import write_json
     write_json(tmp_path / "a.json", {"x": 1})
     assert oct(os.stat(tmp_path / "a.json").st_mode & 0o777) == oct(0o666 & ~_umask())
@@ -91,22 +93,28 @@ def _umask():
     return mask
 
 
-def test_features_are_recomputed_when_the_manifest_changes(tmp_path, capsys):
-    from asr.shards import FeatureStore
-    from data_prep.compute_features import compute_features
+def test_features_are_recomputed_when_the_manifest_or_the_settings_change(tmp_path, capsys):
+    from asr.data.compute_features import compute_features
+    from asr.data.shards import FeatureStore
     src = tmp_path / "src"
     for name in ("a", "b"):
         write_tone(src / "spk" / f"{name}.wav")
         (src / "spk" / f"{name}.txt").write_text(f"word {name}")
     manifests, features = tmp_path / "manifests", tmp_path / "features"
+    settings = FeatureConfig(utterances_per_shard=10)
     folder.prepare(src, manifests, "train")
-    compute_features(manifests, features, 10, jobs=1)
+    compute_features(tmp_path, settings, jobs=1)
     assert len(FeatureStore(features / "train")) == 2
     (src / "spk" / "b.wav").unlink()
     (src / "spk" / "b.txt").unlink()
     folder.prepare(src, manifests, "train")
-    compute_features(manifests, features, 10, jobs=1)
+    compute_features(tmp_path, settings, jobs=1)
     assert len(FeatureStore(features / "train")) == 1
     assert "recomputing" in capsys.readouterr().out
-    compute_features(manifests, features, 10, jobs=1)  # unchanged: shards are kept
+    compute_features(tmp_path, settings, jobs=1)  # unchanged: shards are kept
     assert "0 shards computed" in capsys.readouterr().out
+    wider = dataclasses.replace(settings, hop_length=200, n_mels=40)  # another feature: the shards are stale
+    compute_features(tmp_path, wider, jobs=1)
+    assert "recomputing" in capsys.readouterr().out
+    store = FeatureStore(features / "train")
+    assert store.settings["hop_length"] == 200 and store["spk-a"].shape[1] == 40

@@ -85,7 +85,7 @@ def test_multiworker_without_tf_config_is_one_clear_line(tiny_data, tmp_path):
 def test_exactly_one_chief_writes(jobs, task, chief):
     from types import SimpleNamespace
 
-    from asr.distribution import is_chief
+    from asr.training.distribution import is_chief
     spec = SimpleNamespace(as_dict=lambda: jobs)
     task_type, task_id = task or (None, None)
     resolver = SimpleNamespace(cluster_spec=lambda: spec, task_type=task_type, task_id=task_id)

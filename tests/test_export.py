@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.export import OnnxPredictor, current_onnx, export_model
-from asr.model import load_trained_model, save_trained_model
-from asr.transcribe import Transcriber, tf_predictor
+from asr.inference.transcriber import Transcriber, tf_predictor
+from asr.models.acoustic import load_trained_model, save_trained_model
+from asr.models.export import OnnxPredictor, current_onnx
 from tests.test_cli import asr
 
 pytest.importorskip("onnxruntime")
@@ -44,9 +44,10 @@ def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
 def test_onnx_graph_matches_every_cell_and_frame_stacking(cell, stack, skip):
     import keras
     import onnxruntime as ort
+
     from asr.config import ModelConfig
-    from asr.model import build_model
-    from asr.onnx_graph import acoustic_model_onnx
+    from asr.models.acoustic import build_model
+    from asr.models.onnx_graph import acoustic_model_onnx
     keras.utils.set_random_seed(0)
     model = build_model(ModelConfig(stack=stack, skip=skip, layers=2, units=16, cell=cell, dropout=0.0), 29)
     model.cmvn.set_statistics(np.full(80, 0.3), np.full(80, 1.7))

@@ -1,12 +1,12 @@
-"""asr.fast_lstm computes what keras.layers.Bidirectional(LSTM) computes, forward and backward, padded."""
+"""asr.models.fast_lstm computes what keras.layers.Bidirectional(LSTM) computes, forward and backward, padded."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from asr import fast_lstm
-from asr.model import recurrent_layer
+from asr.models import fast_lstm
+from asr.models.recurrent import recurrent_layer
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,8 @@ def test_gradients_match_keras(layer_and_batch):
 
 
 def test_model_uses_the_fast_path_only_without_a_gpu():
-    from asr.model import AcousticModel
+    from asr.config import ModelConfig
+    from asr.models.acoustic import AcousticModel
     has_gpu = bool(tf.config.list_physical_devices("GPU"))
-    assert AcousticModel(29, cell="lstm").fast_cpu_lstm is not has_gpu
-    assert AcousticModel(29, cell="gru").fast_cpu_lstm is False
+    assert AcousticModel(ModelConfig(encoder="bilstm"), 29, 80).encoder.fast_cpu_lstm is not has_gpu
+    assert AcousticModel(ModelConfig(encoder="bigru"), 29, 80).encoder.fast_cpu_lstm is False

@@ -14,7 +14,7 @@ def test_gpu_check_reports_the_cpu_path_here():
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "GPUs: none (CPU only)" in out
-    assert "cuDNN decision: eligible, but no GPU: asr.fast_lstm on the CPU" in out
+    assert "cuDNN decision: eligible, but no GPU: asr.models.fast_lstm on the CPU" in out
     ops_line = next(line for line in out.splitlines() if line.startswith("recurrent ops in a profile"))
     assert "none found" not in ops_line and "CudnnRNN" not in ops_line  # the profile was read: loop ops
     assert "cuDNN kernels ran: no" in out

@@ -6,12 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
+from asr.data.tokenizer import BLANK, CharTokenizer
+from asr.decoding.lm_beam import LmDecoder, tune_weights
+from asr.decoding.ngram_lm import arpa_unigrams, build_arpa, build_lm
+from asr.decoding.word_timing import greedy_word_frames, timed_words
 from asr.errors import AsrError
-from asr.lm import arpa_unigrams, build_arpa, build_lm
-from asr.lm_decode import LmDecoder, tune_weights
-from asr.scoring import score
-from asr.tokenizer import BLANK, CharTokenizer
-from asr.word_timing import greedy_word_frames, timed_words
+from asr.evaluation.scoring import score
 
 pytestmark = pytest.mark.skipif(shutil.which("tlm") is None and not __import__("os").path.exists(
     "/usr/lib/irstlm/bin/tlm"), reason="IRSTLM is not installed (make test installs it)")
@@ -54,7 +54,7 @@ def test_lm_leaves_out_every_held_out_sentence(tmp_path):
 
 
 def test_missing_lm_text_is_a_one_line_error(tmp_path):
-    from asr.lm import read_text_lines
+    from asr.decoding.ngram_lm import read_text_lines
     with pytest.raises(AsrError, match="LM text file not found"):
         read_text_lines(tmp_path / "nope.txt")
 
@@ -78,7 +78,7 @@ def spelled_logits(text, confusions=None, frames_per_char=2):
 
 
 def test_lm_decoding_recovers_a_word_greedy_decoding_misspells(tmp_path):
-    from asr.decode import greedy_decode
+    from asr.decoding.ctc_decoders import greedy_decode
     build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
     logits = spelled_logits("the cat sat", confusions={5: ("u", 0.6)})  # "cat" heard as "cut"
     tokenizer = CharTokenizer()

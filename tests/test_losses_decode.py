@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from asr.decode import beam_decode, greedy_decode
-from asr.losses import ctc_loss, ctc_min_frames
+from asr.decoding.ctc_decoders import beam_decode, greedy_decode
+from asr.training.losses import ctc_loss, ctc_min_frames
 
 
 def test_ctc_loss_uses_true_lengths():

@@ -40,7 +40,7 @@ def test_evaluate_tunes_the_lm_on_dev_and_reports_every_strategy_with_an_interva
 
 
 def test_results_table_has_a_row_per_strategy_and_the_paired_comparison(evaluated_run):
-    from asr.results import results_table
+    from asr.evaluation.results import results_table
     run, _ = evaluated_run
     table = results_table(run, list(SPLITS))
     assert len([line for line in table.splitlines() if line.startswith("| dev |")]) == 3

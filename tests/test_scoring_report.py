@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from asr.alignment import align_words, count_marks, error_tallies, format_alignment
-from asr.significance import bootstrap_ci, probability_b_better
-from asr.split_report import write_split_report
+from asr.evaluation.alignment import align_words, count_marks, error_tallies, format_alignment
+from asr.evaluation.significance import bootstrap_ci, probability_b_better
+from asr.evaluation.split_report import write_split_report
 
 
 @pytest.mark.parametrize("ref, hyp, expected", [

@@ -1,6 +1,6 @@
 import pytest
 
-from asr.tokenizer import BLANK, CharTokenizer, SymbolTokenizer, make_tokenizer, normalize_text
+from asr.data.tokenizer import BLANK, CharTokenizer, SymbolTokenizer, make_tokenizer, normalize_text
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from asr.config import config_from_dict
-from asr.train import Trainer, train
+from asr.training.trainer import Trainer, train
 from tests.conftest import TINY
 
 

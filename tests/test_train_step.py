@@ -9,9 +9,9 @@ import pytest
 
 from asr.config import ModelConfig, config_from_dict
 from asr.errors import AsrError
-from asr.losses import ctc_loss
-from asr.model import build_model, cudnn_eligible
-from asr.train_step import LossScale, fixed_rate_step, repeated_batch
+from asr.models.acoustic import build_model, cudnn_eligible
+from asr.training.losses import ctc_loss
+from asr.training.step import LossScale, fixed_rate_step, repeated_batch
 from tests.conftest import TINY
 
 SMALL = ModelConfig(layers=2, units=32, dropout=0.0)
@@ -63,7 +63,7 @@ def test_training_stops_with_a_clear_message_when_the_loss_stays_nonfinite(tiny_
         return arrays
 
     monkeypatch.setattr(asr.data, "pad_batch", poisoned)
-    from asr.train import Trainer
+    from asr.training.trainer import Trainer
     trainer = Trainer(config_from_dict(values_), tiny_data, tmp_path)
     with pytest.raises(AsrError, match=r"2 batches in a row had a non-finite loss .* \(last: epoch 1 batch 2\)"):
         trainer.fit()

@@ -10,8 +10,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from asr.audio import SAMPLE_RATE
-from asr.features import log_mel
+from asr.data.audio import SAMPLE_RATE
+from asr.data.features import log_mel
 
 
 def main():

@@ -1,10 +1,10 @@
 """Training-step speed of the acoustic model on this machine.
 
-Builds the model of a recipe config, runs the real training step (asr.train_step.make_train_step: CTC,
+Builds the model of a recipe config, runs the real training step (asr.training.step.make_train_step: CTC,
 Adam, clipping) on one random padded batch, and prints seconds per step and frames per second for:
   reference   stock keras.layers.LSTM, TensorFlow's default threads (every core inside each op)
-  keras       stock keras.layers.LSTM, asr's thread defaults (asr.cpu_threads)
-  fast        asr.fast_lstm (the CPU path asr trains with), asr's thread defaults
+  keras       stock keras.layers.LSTM, asr's thread defaults (asr.runtime)
+  fast        asr.models.fast_lstm (the CPU path asr trains with), asr's thread defaults
   pytorch     the identical model and step in PyTorch (tools/torch_reference.py; `bench` extra)
 each in its own subprocess (TensorFlow fixes its threads at start-up), with ratios to the reference and
 the ratio ours (fast) / PyTorch in frames per second.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asr.tokenizer import CharTokenizer
+from asr.data.tokenizer import CharTokenizer
 
 VOCAB_SIZE = CharTokenizer().vocab_size
 # (fast LSTM, asr threads); pytorch: None
@@ -53,9 +53,10 @@ def seconds_per_step(config, batch_arrays, warmup, steps, fast_cpu_lstm=None, pr
     """
     import keras
     import tensorflow as tf
-    from asr.model import build_model
-    from asr.tokenizer import make_tokenizer
-    from asr.train_step import LossScale, fixed_rate_step, repeated_batch
+
+    from asr.data.tokenizer import make_tokenizer
+    from asr.models.acoustic import build_model
+    from asr.training.step import LossScale, fixed_rate_step, repeated_batch
     keras.utils.set_random_seed(0)
     model = build_model(config.model, make_tokenizer(config.model.vocabulary).vocab_size, precision=precision)
     if fast_cpu_lstm is not None:
@@ -87,7 +88,7 @@ def run_variant(args):
         return
     fast, asr_threads = VARIANTS[args.variant]
     if asr_threads:
-        from asr.cpu_threads import apply_thread_defaults
+        from asr.runtime import apply_thread_defaults
         apply_thread_defaults()
     seconds = seconds_per_step(load_config(args.config), arrays, args.warmup, args.steps, fast_cpu_lstm=fast)
     intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "all")  # TF reads it at start-up
@@ -130,12 +131,13 @@ def main(argv=None):
 
 def pipeline_frames_per_second(args, config):
     """Frames per second that the training input pipeline alone delivers, on the recipe's own data."""
-    from asr.quiet_tf import import_tensorflow_quietly
+    from asr.runtime import import_tensorflow_quietly
     import_tensorflow_quietly()
-    from asr.data import batch_dataset, load_utterances, plan_batches
-    from asr.shards import FeatureStore
-    from asr.tokenizer import CharTokenizer
-    from data_prep.manifest import load_manifest
+    from asr.data.batching import load_utterances, plan_batches
+    from asr.data.dataset import batch_dataset
+    from asr.data.manifest import load_manifest
+    from asr.data.shards import FeatureStore
+    from asr.data.tokenizer import CharTokenizer
     data_dir, t = Path(args.pipeline), config.train
     store = FeatureStore(data_dir / "features" / "train")
     utterances, _ = load_utterances(load_manifest(data_dir / "manifests" / "train.jsonl"), store,

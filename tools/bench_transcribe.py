@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from asr.quiet_tf import import_tensorflow_quietly
+from asr.runtime import import_tensorflow_quietly
 
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "synth_en"
 
@@ -49,7 +49,7 @@ def write_workloads(manifest, out_dir, long_seconds, short_count):
 
 
 def real_time_factor(transcriber, paths, seconds):
-    from asr.transcribe import transcribe_paths
+    from asr.inference.transcriber import transcribe_paths
     transcribe_paths(paths[:1], transcriber, False, io.StringIO(), io.StringIO())  # warm-up: tracing
     start = time.perf_counter()
     failures = transcribe_paths(paths, transcriber, False, io.StringIO(), io.StringIO())
@@ -66,9 +66,9 @@ def main(argv=None):
     parser.add_argument("--short-count", type=int, default=200)
     args = parser.parse_args(argv)
     import_tensorflow_quietly()
-    from asr.cpu_threads import usable_cores
-    from asr.export import current_onnx
-    from asr.transcribe import Transcriber
+    from asr.inference.transcriber import Transcriber
+    from asr.models.export import current_onnx
+    from asr.runtime import usable_cores
     tf_transcriber = Transcriber(args.model, backend="tf")
     backends = {"tf": tf_transcriber}
     if current_onnx(tf_transcriber.model_dir):

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 CHILD_ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines as they happen, to time the start of training
 
 

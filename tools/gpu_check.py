@@ -3,9 +3,9 @@
 For users with a GPU. Prints:
   1. what TensorFlow sees: version, CUDA/cuDNN it was built with, GPUs;
   2. Keras' cuDNN decision for every recurrent layer of the recipe's model: the conditions Keras checks
-     (asr.model.cudnn_eligible) and whether a GPU is there to use them;
+     (asr.models.acoustic.cudnn_eligible) and whether a GPU is there to use them;
   3. the recurrent op names that really ran in a profile of a few training steps (CudnnRNN* on a GPU;
-     on a CPU, asr.fast_lstm's loop ops), read from the profiler's trace;
+     on a CPU, asr.models.fast_lstm's loop ops), read from the profiler's trace;
   4. seconds per training step in float32 and in mixed precision (mixed_float16 on a GPU, with loss
      scaling; mixed_bfloat16 on a CPU), and their ratio.
 
@@ -38,7 +38,7 @@ def environment():
 
 
 def cudnn_decision(config, vocab_size, has_gpu):
-    from asr.model import build_model, cudnn_eligible
+    from asr.models.acoustic import build_model, cudnn_eligible
     model = build_model(config.model, vocab_size)
     eligible = cudnn_eligible(model)
     for layer in model.recurrent:
@@ -47,7 +47,7 @@ def cudnn_decision(config, vocab_size, has_gpu):
               f"recurrent_dropout {cell.recurrent_dropout}, unroll {layer.forward_layer.unroll}, "
               f"use_bias {cell.use_bias}, use_cudnn {layer.forward_layer.use_cudnn!r}")
     verdict = "cuDNN kernels" if eligible and has_gpu else (
-        "eligible, but no GPU: asr.fast_lstm on the CPU" if eligible else "NOT eligible: Keras' generic loop")
+        "eligible, but no GPU: asr.models.fast_lstm on the CPU" if eligible else "NOT eligible: Keras' generic loop")
     print(f"cuDNN decision: {verdict}")
     return eligible
 
@@ -69,7 +69,7 @@ def profiled_op_names(profile_dir):
 
 def recurrent_ops(names):
     """Op types of the recurrent computation among profiled `scope/name:OpType` events: cuDNN's RNN ops,
-    or the ops inside recurrent loops (Keras' and asr.fast_lstm's `while` loops)."""
+    or the ops inside recurrent loops (Keras' and asr.models.fast_lstm's `while` loops)."""
     found = Counter()
     for name, count in names.items():
         scope, _, op = name.rpartition(":")
@@ -86,8 +86,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5)
     args = parser.parse_args(argv)
     from asr.config import load_config
-    from asr.quiet_tf import import_tensorflow_quietly
-    from asr.tokenizer import make_tokenizer
+    from asr.data.tokenizer import make_tokenizer
+    from asr.runtime import import_tensorflow_quietly
     import_tensorflow_quietly()
     config = load_config(args.config)
     vocab_size = make_tokenizer(config.model.vocabulary).vocab_size

@@ -14,8 +14,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from asr.audio import SAMPLE_RATE as RATE
-from data_prep.manifest import load_manifest
+from asr.data.audio import SAMPLE_RATE as RATE
+from asr.data.manifest import load_manifest
 
 
 def main():

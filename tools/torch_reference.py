@@ -1,6 +1,6 @@
 """The acoustic model and training step rebuilt in PyTorch, only as a speed reference for bench_train.py.
 
-Same layers and sizes as asr.model.AcousticModel (CMVN, frame stacking, N x bidirectional LSTM with
+Same layers and sizes as asr.models.acoustic.AcousticModel (CMVN, frame stacking, N x bidirectional LSTM with
 dropout between, Linear to the vocabulary), same loss (CTC on true lengths, blank 0, mean over
 utterances of each utterance's summed loss), same optimizer (Adam, global gradient-norm clipping).
 Padding is handled the PyTorch way, with packed sequences, so the backward LSTM never reads padding

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from asr.config import load_config
+from asr.data.features import HOP_LENGTH, N_MELS
+from asr.data.tokenizer import make_tokenizer
 from asr.errors import AsrError
-from asr.features import HOP_LENGTH, N_MELS
-from asr.quiet_tf import import_tensorflow_quietly
-from asr.tokenizer import make_tokenizer
+from asr.runtime import import_tensorflow_quietly
 
 REPO = Path(__file__).resolve().parents[1]
 # Hours of audio each recipe config trains on (published sizes; AN4 and TIMIT approximated from utterance
@@ -63,8 +63,9 @@ def estimates(config, params, train_hours):
 def one_tiny_step(config):
     """Build the config at tiny width and run one training step on random data; returns the loss."""
     import keras
-    from asr.model import build_model
-    from asr.train_step import fixed_rate_step, repeated_batch
+
+    from asr.models.acoustic import build_model
+    from asr.training.step import fixed_rate_step, repeated_batch
     keras.utils.set_random_seed(0)
     tiny = replace(config.model, units=16, layers=min(config.model.layers, 2))
     vocab = make_tokenizer(tiny.vocabulary).vocab_size
@@ -84,7 +85,7 @@ def one_tiny_step(config):
 
 def validate(path):
     """One printed line for a recipe config; raises AsrError on any problem."""
-    from asr.model import build_model
+    from asr.models.acoustic import build_model
     config = load_config(path)
     key = f"{Path(path).parent.parent.name}/{Path(path).stem}"
     vocab = make_tokenizer(config.model.vocabulary).vocab_size

@@ -53,7 +53,7 @@ if step 3; then
   echo "== stage 3: evaluate"
   asr evaluate --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${eval_splits[@]}") \
     --tune-split "${eval_splits[0]}" "${strategies[@]}"
-  python -m asr.results "$exp" "${eval_splits[@]}"
+  asr results "$exp" "${eval_splits[@]}"
   asr report --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${eval_splits[@]}")
 fi
 if step 4; then

@@ -43,7 +43,7 @@ if step 3; then
   echo "== stage 3: evaluate"
   asr evaluate --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}") \
     --strategy greedy --strategy beam --strategy beam_lm --lm "$data/lm/3gram.arpa"
-  python -m asr.results "$exp" "${splits[@]}"
+  asr results "$exp" "${splits[@]}"
   asr report --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}")
 fi
 if step 4; then

@@ -1,0 +1,5 @@
+import sys
+
+from asr.cli.main import main
+
+sys.exit(main())

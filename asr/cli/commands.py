@@ -1,0 +1,67 @@
+"""One function per `asr` subcommand: turn parsed arguments into a library call, print its outcome."""
+
+import sys
+
+from asr.config import RecipeConfig, load_config
+
+
+def recipe_config(args):
+    """The --config recipe, or the defaults when none was given."""
+    return load_config(args.config) if args.config else RecipeConfig()
+
+
+def cmd_prepare(args):
+    from data_prep.corpora import PrepareRequest, prepare
+    config = recipe_config(args)
+    prepare(args.corpus, PrepareRequest(args.data_dir, config.corpus, config.splits, args.source, args.download,
+                                        args.split, args.url, args.sha256, args.jobs))
+
+
+def cmd_features(args):
+    from asr.data.compute_features import compute_features
+    compute_features(args.data_dir, recipe_config(args).features, args.jobs)
+
+
+def cmd_lm(args):
+    from asr.decoding.ngram_lm import build_lm
+    build_lm(args.data_dir, args.text, args.order, args.out)
+
+
+def cmd_train(args):
+    from asr.training.trainer import train
+    train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution)
+
+
+def cmd_evaluate(args):
+    from asr.evaluation.evaluate_run import evaluate_run
+    decode = load_config(args.config).decode if args.config else None
+    evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy, args.beam_width, args.lm, args.tune_split,
+                 decode)
+
+
+def cmd_results(args):
+    from asr.evaluation.results import results_table
+    print(results_table(args.run_dir, args.split))
+
+
+def cmd_report(args):
+    from asr.evaluation.html_report import write_html_report
+    print(f"wrote {write_html_report(args.run_dir, args.data_dir, args.split, args.compare)}")
+
+
+def cmd_export(args):
+    from asr.models.export import export_model
+    print(f"wrote {export_model(args.run_dir)}/{{model.onnx,saved_model/}}")
+
+
+def cmd_transcribe(args):
+    from asr.cli.default_model import choose_model
+    from asr.cli.output import print_transcripts
+    from asr.inference.transcriber import RUN_LM, Transcriber, transcribe_files
+    lm = args.lm_arpa or (RUN_LM if args.lm else None)
+    strategy = "beam_lm" if lm and not args.strategy else args.strategy
+    transcriber = Transcriber(choose_model(args.model), strategy, args.beam_width, args.chunk_seconds, args.backend,
+                              lm, args.json)
+    failures = print_transcripts(transcribe_files(args.files, transcriber), args.json, len(args.files) > 1,
+                                 sys.stdout, sys.stderr)
+    return 1 if failures else 0

@@ -1,0 +1,154 @@
+"""`asr` argument parsing and dispatch: prepare, features, lm, train, evaluate, results, report, export,
+transcribe. Problems with the user's input are printed as one line (`asr <command>: <file>: <problem>`)
+with exit status 1, never as a traceback. Choices come from the registries (corpora, decoding strategies,
+distributions), so a registered addition appears here by itself."""
+
+import argparse
+import sys
+
+from asr.cli import commands
+from asr.cli.output import configure_logging
+from asr.config import DISTRIBUTIONS
+from asr.decoding.strategies import strategy_names
+from asr.errors import AsrError
+from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
+
+USES_TENSORFLOW = ("train", "evaluate", "export", "transcribe")
+
+
+def corpus_names():
+    from data_prep.corpora import CORPORA  # the CLI is the one part of asr that dispatches to data_prep
+    return list(CORPORA)
+
+
+def add_command(sub, name, run, common, **kwargs):
+    parser = sub.add_parser(name, parents=[common], **kwargs)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_data_commands(sub, common):
+    p = add_command(sub, "prepare", commands.cmd_prepare, common, help="make manifests (and audio, for synth_en)",
+                    description="Write DATA_DIR/manifests/{split}.jsonl for a corpus.")
+    p.add_argument("--corpus", choices=corpus_names(), default="synth_en", help="corpus type (default: synth_en)")
+    p.add_argument("--config", help="recipe YAML (synth_en: its `corpus` section; real corpora: its `splits`)")
+    p.add_argument("--data-dir", required=True, help="output directory (manifests/; synth_en: wav/; with "
+                   "--download: download/)")
+    p.add_argument("--source", help="the corpus directory to read (an existing copy: nothing is downloaded)")
+    p.add_argument("--download", action="store_true", help="download the corpus into DATA_DIR/download "
+                   "(resumable, checksum-verified; skipped for archives already there)")
+    p.add_argument("--url", help="common_voice: the download link the Common Voice site gave you")
+    p.add_argument("--sha256", help="common_voice: the archive's SHA-256 from the same page")
+    p.add_argument("--split", default="train", help="folder: the split name to write")
+    p.add_argument("--jobs", type=int, help="parallel processes (default: all cores)")
+
+    p = add_command(sub, "features", commands.cmd_features, common, help="compute log-mel feature shards and CMVN",
+                    description="Read DATA_DIR/manifests/*.jsonl, write DATA_DIR/features/.")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--config", help="recipe YAML (its `features` section; default: the default settings)")
+    p.add_argument("--jobs", type=int, help="parallel processes (default: all cores)")
+
+    p = add_command(sub, "lm", commands.cmd_lm, common, help="estimate a word n-gram LM (ARPA)",
+                    description="Write DATA_DIR/lm/<order>gram.arpa from the train manifest's transcripts and "
+                    "any --text files, leaving out every sentence of the other manifests (dev, test).")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--text", action="append", default=[], help="extra LM text file, one sentence a line")
+    p.add_argument("--order", type=int, default=3, help="n-gram order (3)")
+    p.add_argument("--out", help="ARPA path (default DATA_DIR/lm/<order>gram.arpa)")
+
+
+def add_model_commands(sub, common):
+    p = add_command(sub, "train", commands.cmd_train, common, help="train (or resume training) a model",
+                    description="Train on DATA_DIR/features; re-running the same command resumes.")
+    p.add_argument("--config", required=True, help="recipe YAML")
+    p.add_argument("--data-dir", required=True, help="directory with manifests/ and features/")
+    p.add_argument("--run-dir", required=True, help="output: checkpoints, logs and model/")
+    p.add_argument("--distribution", choices=DISTRIBUTIONS, default="default",
+                   help="default: one device; mirrored: every GPU of this host; multiworker: several hosts "
+                        "described by TF_CONFIG (README). Batch sizes are global: the same config trains the "
+                        "same model on any number of devices")
+    p.add_argument("--max-steps", type=int, help="stop after this many more batches (a checkpoint is written; "
+                                                 "re-run to continue)")
+
+    p = add_command(sub, "export", commands.cmd_export, common, help="write the model as ONNX and a SavedModel",
+                    description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json}. `asr transcribe` "
+                    "then runs the ONNX model in onnxruntime, which is faster on a CPU.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
+
+
+def add_evaluation_commands(sub, common):
+    p = add_command(sub, "evaluate", commands.cmd_evaluate, common, help="decode splits and write their reports",
+                    description="Write RUN_DIR/decode/<split>[_<strategy>]/ (wer.json, hyp.txt, alignments, ...).")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--split", action="append", required=True, help="split name; repeat for several")
+    p.add_argument("--config", help="recipe YAML whose `decode` section gives the defaults (default: the model's)")
+    p.add_argument("--strategy", action="append", choices=strategy_names(),
+                   help="decoding; repeat for several (default: the decode section's)")
+    p.add_argument("--beam-width", type=int, help="default: the decode section's")
+    p.add_argument("--lm", help="ARPA file for the LM strategies (beam_lm)")
+    p.add_argument("--tune-split", default="dev", help="split the LM weights are tuned on (dev)")
+
+    p = add_command(sub, "results", commands.cmd_results, common, help="print a run's results as a Markdown table",
+                    description="One row per split and strategy with its 95 % interval, then paired comparisons.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("split", nargs="+", metavar="SPLIT")
+
+    p = add_command(sub, "report", commands.cmd_report, common, help="write a self-contained HTML report",
+                    description="Write RUN_DIR/report.html from what `asr evaluate` wrote.")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--data-dir", required=True, help="for the spectrograms of the worst utterances")
+    p.add_argument("--split", action="append", required=True, help="split name; repeat for several")
+    p.add_argument("--compare", action="append", default=[], metavar="RUN_DIR",
+                   help="another run scored on the same splits: paired comparison table")
+
+
+def add_transcribe_command(sub, common):
+    p = add_command(sub, "transcribe", commands.cmd_transcribe, common, help="transcribe audio files",
+                    description="Print a transcript per file (any format libsndfile reads, any rate).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--model", help="run directory (default: $ASR_MODEL, else the default recipe's newest model)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of {file, duration, text, words: [{word, start, end, confidence}]}")
+    p.add_argument("--chunk-seconds", type=float, help="cut longer files into chunks (default: the model's, 20)")
+    p.add_argument("--backend", choices=("auto", "onnx", "tf"), default="auto",
+                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
+    p.add_argument("--strategy", choices=strategy_names(), help="decoding (default: the model's, greedy)")
+    p.add_argument("--beam-width", type=int, help="default: the model's (32)")
+    p.add_argument("--lm", action="store_true",
+                   help="beam search with the run's word LM and the weights `asr evaluate` tuned on dev")
+    p.add_argument("--lm-arpa", metavar="ARPA", help="beam search with this ARPA LM (default weights)")
+
+
+def build_parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    common.add_argument("-q", "--quiet", action="count", default=0, help="problems only")
+    parser = argparse.ArgumentParser(prog="asr", description="BiLSTM-CTC speech recognition: prepare data, "
+                                     "compute features, train, evaluate and transcribe.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_data_commands(sub, common)
+    add_model_commands(sub, common)
+    add_evaluation_commands(sub, common)
+    add_transcribe_command(sub, common)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose - args.quiet)
+    apply_thread_defaults()
+    if args.command in USES_TENSORFLOW:
+        import_tensorflow_quietly()
+    try:
+        return args.run(args) or 0
+    except AsrError as e:
+        print(f"asr {args.command}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"asr {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Manifest rows (id, audio, duration, text, speaker): writing, loading, validation, the completion marker."""
+
+import json
+import logging
+from pathlib import Path
+
+from asr.errors import AsrError
+from asr.fileio import write_json, write_jsonl
+
+log = logging.getLogger(__name__)
+
+REQUIRED_KEYS = ("id", "audio", "duration", "text", "speaker")
+DONE_MARKER = ".done.json"
+
+
+def check_rows(rows):
+    """(usable rows, [(id, reason)] for the others): missing keys, repeated ids, missing audio files."""
+    usable, problems, seen = [], [], set()
+    for row in rows:
+        row = row if isinstance(row, dict) else {}  # a JSON line holding a list or a number has no keys
+        missing = [k for k in REQUIRED_KEYS if k not in row]
+        utt_id = row.get("id", "?")
+        if missing:
+            problems.append((utt_id, f"lacks {', '.join(missing)}"))
+        elif row["id"] in seen:
+            problems.append((utt_id, "duplicate utterance id (the first one is used)"))
+        elif not Path(row["audio"]).is_file():
+            problems.append((utt_id, f"audio file is missing: {row['audio']}"))
+        else:
+            seen.add(row["id"])
+            usable.append(row)
+    return usable, problems
+
+
+def validate_rows(rows, source):
+    """Raise AsrError on missing keys, duplicate ids or missing audio files (for manifests we write)."""
+    _, problems = check_rows(rows)
+    if problems:
+        raise AsrError(f"{source}: utterance {problems[0][0]}: {problems[0][1]}")
+
+
+def report_skipped(name, skipped, total):
+    """One summary on stderr: how many of `total` were skipped, then each by id with its reason."""
+    if skipped:
+        log.warning(f"{name}: {len(skipped)} of {total} utterances skipped:")
+        for utt_id, reason in skipped:
+            log.warning(f"{name}: skipped {utt_id}: {reason}")
+
+
+def write_manifests(out_dir, splits, fingerprint):
+    """Validate and write {split}.jsonl for each split, then the marker recording `fingerprint`."""
+    out_dir = Path(out_dir)
+    for name, rows in splits.items():
+        validate_rows(rows, f"{out_dir}/{name}.jsonl")
+        write_jsonl(out_dir / f"{name}.jsonl", rows)
+    write_json(out_dir / DONE_MARKER, {"fingerprint": fingerprint,
+                                       "utterances": {k: len(v) for k, v in splits.items()}})
+
+
+def is_done(out_dir, fingerprint):
+    marker = Path(out_dir) / DONE_MARKER
+    return marker.is_file() and json.loads(marker.read_text())["fingerprint"] == fingerprint
+
+
+def load_manifest(path):
+    """The usable rows of a manifest; lines that are not JSON, rows without a key, repeated ids and
+    missing audio files are reported (by id, with the reason) and left out."""
+    path = Path(path)
+    if not path.is_file():
+        raise AsrError(f"{path}: manifest not found (run the data preparation stage first)")
+    rows, problems = [], []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    problems.append((f"line {number}", f"not valid JSON ({e.msg})"))
+    usable, row_problems = check_rows(rows)
+    report_skipped(str(path), problems + row_problems, len(rows) + len(problems))
+    return usable
+
+
+def write_split(out_dir, split, rows, skipped, name):
+    """Validate and write one split's manifest; AsrError if nothing usable was found."""
+    if not rows:
+        raise AsrError(f"{name}: no usable utterances found ({skipped} skipped)")
+    path = Path(out_dir) / f"{split}.jsonl"
+    validate_rows(rows, str(path))
+    write_jsonl(path, rows)
+    log.info(f"{name}: wrote {len(rows)} utterances to {path} ({skipped} skipped)")
+    return path

@@ -1,0 +1,62 @@
+"""CTC decoding without an LM: greedy (best path) and beam search, both merging repeats then removing blanks."""
+
+import numpy as np
+
+from asr.data.padding import pad
+from asr.data.tokenizer import BLANK
+from asr.decoding.word_timing import greedy_word_frames
+
+DECODE_BATCH = 64  # utterances decoded together
+
+
+def greedy_decode(logits, lengths):
+    """(B, T', V) logits + (B,) lengths -> list of token-id lists (argmax, merge repeats, drop blank)."""
+    best = np.argmax(np.asarray(logits), axis=-1)  # (B, T')
+    results = []
+    for path, length in zip(best, np.asarray(lengths)):
+        path = path[:length]
+        keep = np.ones(len(path), dtype=bool)
+        keep[1:] = path[1:] != path[:-1]
+        results.append([int(t) for t in path[keep] if t != BLANK])
+    return results
+
+
+def beam_decode(logits, lengths, beam_width):
+    """Beam search over the same (B, T', V) logits; returns the best path per utterance."""
+    from keras import ops  # TensorFlow only for this strategy
+    decoded, _ = ops.ctc_decode(ops.convert_to_tensor(np.asarray(logits, np.float32)),
+                                ops.convert_to_tensor(np.asarray(lengths, np.int32)),
+                                strategy="beam_search", beam_width=beam_width, top_paths=1, mask_index=BLANK)
+    best = ops.convert_to_numpy(decoded)[0]  # (B, T') with -1 padding
+    return [[int(t) for t in row if t > BLANK] for row in best]
+
+
+class _BatchDecoder:
+    """Decodes lists of (T'_i, V) logits DECODE_BATCH at a time with `self._ids(padded, lengths)`."""
+
+    def __init__(self, tokenizer, beam_width=None, lm=None):
+        self.tokenizer, self.beam_width = tokenizer, beam_width
+
+    def decode(self, logits_list):
+        texts = []
+        for start in range(0, len(logits_list), DECODE_BATCH):
+            padded, lengths = pad(logits_list[start:start + DECODE_BATCH])
+            texts.extend(self.tokenizer.decode(ids) for ids in self._ids(padded, lengths))
+        return texts
+
+    def decode_with_frames(self, logits):
+        return self.decode([logits])[0], None
+
+
+class GreedyDecoder(_BatchDecoder):
+    def _ids(self, padded, lengths):
+        return greedy_decode(padded, lengths)
+
+    def decode_with_frames(self, logits):
+        frames = greedy_word_frames(logits, self.tokenizer) if self.tokenizer.spells_words else None
+        return self.decode([logits])[0], frames
+
+
+class BeamDecoder(_BatchDecoder):
+    def _ids(self, padded, lengths):
+        return beam_decode(padded, lengths, self.beam_width)

@@ -1,0 +1,1 @@
+"""Evaluation: scoring, alignments, significance, per-split reports, results tables, the HTML report."""

@@ -1,0 +1,87 @@
+"""`asr evaluate`: decode splits of a data directory with a trained run and write the reports.
+
+Reports go to RUN/decode/<split> (greedy) and RUN/decode/<split>_<strategy> (asr.layout); the network's
+log-posteriors go to RUN/decode/posteriors/<split>.npz for `asr report`; the LM weights tuned on dev go
+to RUN/decode/lm_weights.json, which `asr transcribe --lm` reads.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from asr.data.manifest import load_manifest
+from asr.data.shards import FeatureStore
+from asr.decoding.lm_beam import log_softmax, tune_weights
+from asr.decoding.strategies import make_decoder, strategy
+from asr.errors import AsrError
+from asr.evaluation.decoded_split import DecodedSplit
+from asr.evaluation.scoring import score
+from asr.fileio import atomic_path, write_json
+from asr.layout import DataLayout, RunLayout
+from asr.models.model_dir import load_trained_model
+from asr.provenance import check_same_features
+
+log = logging.getLogger(__name__)
+
+
+def write_posteriors(path, split):
+    """float16 log-posteriors per utterance id (what the report's posteriorgrams show)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **{i: log_softmax(x).astype(np.float16) for i, x in split.logits.items()})
+
+
+def tune_lm_decoder(decoder, dev, tune_split, lm_path, run):
+    """Set the decoder to the (alpha, beta) with the lowest WER on the tuning split; writes lm_weights.json."""
+    tuned = tune_weights(decoder, dev.logits_list(), dev.references(), score)
+    write_json(run.lm_weights, {"arpa": str(Path(lm_path).resolve()), "tuned_on": tune_split,
+                                "beam_width": decoder.beam_width, **tuned})
+    log.info(f"evaluate: LM weights tuned on {tune_split}: alpha={tuned['alpha']} beta={tuned['beta']} "
+             f"(WER {tuned['wer']:.2%})")
+
+
+def decode_splits(model, info, data, splits, run):
+    """{split: DecodedSplit}, each split's shards checked against the model's feature settings."""
+    decoded = {}
+    for split in splits:
+        store = FeatureStore(data.feature_split(split))
+        check_same_features(store.settings, str(store.feature_dir), info.record["features"], str(info.layout.root))
+        decoded[split] = DecodedSplit(model, info.model, info.tokenizer, load_manifest(data.manifest(split)), store)
+        write_posteriors(run.posteriors(split), decoded[split])
+    return decoded
+
+
+def log_scores(split, name, scores, out_dir):
+    low, high = scores["wer_ci95"]
+    log.info(f"evaluate: {split} ({name}): WER {scores['wer']:.2%} [95% CI {low:.2%}-{high:.2%}] "
+             f"CER {scores['cer']:.2%} (S={scores['substitutions']} D={scores['deletions']} "
+             f"I={scores['insertions']} over {scores['ref_words']} words, {scores['n_utts']} utterances) -> {out_dir}")
+
+
+def evaluate_run(run_dir, data_dir, splits, strategies=None, beam_width=None, lm=None, tune_split="dev",
+                 decode=None):
+    """Decode every split with every strategy and write the reports; logs one summary line each.
+
+    Defaults (strategies, beam width) come from `decode` (a DecodeConfig), else from the model's own.
+    """
+    run, data = RunLayout(run_dir), DataLayout(data_dir)
+    model, info = load_trained_model(run.model.root)
+    decode = decode or info.decode
+    strategies, beam_width = strategies or [decode.strategy], beam_width or decode.beam_width
+    uses_lm = [name for name in strategies if strategy(name).uses_lm]
+    if uses_lm and (lm is None or tune_split not in splits):
+        raise AsrError(f"--strategy {uses_lm[0]} needs --lm ARPA and the tuning split (--split {tune_split}) "
+                       "among the splits")
+    decoders = {name: make_decoder(name, info.tokenizer, beam_width, lm) for name in strategies}
+    decoded = decode_splits(model, info, data, splits, run)
+    for name in uses_lm:
+        tune_lm_decoder(decoders[name], decoded[tune_split], tune_split, lm, run)
+    results = {}
+    for split, data_split in decoded.items():
+        for name, decoder in decoders.items():
+            texts = decoder.decode(data_split.logits_list())
+            extra = {"lm_alpha": decoder.alpha, "lm_beta": decoder.beta} if name in uses_lm else {}
+            out_dir = run.decoded(split, name)
+            results[(split, name)] = data_split.report(out_dir, texts, name, extra)
+            log_scores(split, name, results[(split, name)], out_dir)
+    return results

@@ -1,0 +1,174 @@
+"""`asr report`: one self-contained HTML page (images inlined) about a run's evaluation.
+
+Sections: results per split and decoding strategy with 95 % intervals; paired comparisons (each
+strategy against greedy, and against other runs given with --compare); training curves; WER by
+utterance length; the worst utterances with their alignment, spectrogram and CTC posteriorgram.
+It reads only what `asr train` and `asr evaluate` wrote, plus the split's feature shards.
+"""
+
+import base64
+import csv
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from asr.data.features import frame_seconds
+from asr.data.shards import FeatureStore
+from asr.errors import AsrError
+from asr.evaluation import report_plots
+from asr.evaluation.results import decode_dir, decoded_strategies, paired_comparison
+from asr.fileio import read_jsonl, write_text
+from asr.layout import DataLayout, RunLayout
+from asr.models.model_dir import read_model_info
+
+WORST_SHOWN = 5
+LENGTH_BUCKETS = ((1, 4), (5, 6), (7, 8), (9, 11), (12, 99))
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
+td, th {{ border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }}
+th {{ background: #eee; }} td.l, th.l {{ text-align: left; }}
+pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
+img {{ max-width: 100%; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+{body}
+<script>
+// lets a headless browser (and the test suite) confirm every figure decoded and rendered
+window.addEventListener("load", () => {{
+  const images = Array.from(document.images);
+  document.body.dataset.imagesTotal = images.length;
+  document.body.dataset.imagesRendered = images.filter(i => i.complete && i.naturalWidth > 0).length;
+}});
+</script>
+</body></html>
+"""
+
+
+def img(png):
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def table(header, rows, left_columns=1):
+    cells = lambda tag, row: "".join(  # noqa: E731
+        f'<{tag}{" class=l" if k < left_columns else ""}>{html.escape(str(v))}</{tag}>' for k, v in enumerate(row))
+    return "<table>" + f"<tr>{cells('th', header)}</tr>" + "".join(f"<tr>{cells('td', r)}</tr>" for r in rows) + \
+        "</table>"
+
+
+def summary_section(run_dir, splits):
+    rows = []
+    for split in splits:
+        for strategy in decoded_strategies(run_dir, split):
+            s = json.loads((decode_dir(run_dir, split, strategy) / "wer.json").read_text())
+            low, high = s.get("wer_ci95", (float("nan"), float("nan")))  # runs evaluated before intervals
+            rows.append([split, strategy, f"{s['wer']:.2%}", f"{low:.2%} – {high:.2%}", f"{s['cer']:.2%}",
+                         s["substitutions"], s["deletions"], s["insertions"], s["ref_words"], s["n_utts"]])
+    notes = ""
+    weights = RunLayout(run_dir).lm_weights
+    if weights.is_file():
+        w = json.loads(weights.read_text())
+        notes = (f"<p>beam_lm: {html.escape(Path(w['arpa']).name)}, beam width {w['beam_width']}, "
+                 f"LM weight alpha = {w['alpha']}, word bonus beta = {w['beta']} (grid-tuned on "
+                 f"{html.escape(w['tuned_on'])}).</p>")
+    return "<h2>Results</h2>" + table(["split", "decoding", "WER", "95 % CI (bootstrap)", "CER", "S", "D", "I",
+                                       "words", "utts"], rows, 2) + notes
+
+
+def comparison_section(run_dir, splits, compare):
+    rows = []
+    for split in splits:
+        for strategy in decoded_strategies(run_dir, split)[1:]:
+            p = paired_comparison(decode_dir(run_dir, split, "greedy"), decode_dir(run_dir, split, strategy))
+            rows.append([split, "this run, greedy", f"this run, {strategy}", f"{p:.3f}"])
+        for other in compare:
+            for strategy in decoded_strategies(run_dir, split):
+                if (decode_dir(other, split, strategy) / "utterances.jsonl").is_file():
+                    p = paired_comparison(decode_dir(run_dir, split, strategy), decode_dir(other, split, strategy))
+                    rows.append([split, f"this run, {strategy}", f"{Path(other).name}, {strategy}", f"{p:.3f}"])
+    if not rows:
+        return ""
+    return ("<h2>Paired comparisons</h2><p>Probability that B makes fewer word errors than A, over 2000 "
+            "paired bootstrap resamplings of the utterances.</p>" + table(["split", "A", "B", "P(B better)"], rows, 3))
+
+
+def tensorboard_train_loss(run_dir):
+    """(steps, losses) of the train/loss scalars TrainingLog wrote; empty when there are none."""
+    from asr.runtime import import_tensorflow_quietly
+    import_tensorflow_quietly()  # tensorboard's event reader imports TensorFlow when it is installed
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util.tensor_util import make_ndarray
+    events = EventAccumulator(str(RunLayout(run_dir).tensorboard), size_guidance={"tensors": 0})
+    events.Reload()
+    if "train/loss" not in events.Tags().get("tensors", []):
+        return [], []
+    points = events.Tensors("train/loss")
+    return [p.step for p in points], [float(make_ndarray(p.tensor_proto)) for p in points]
+
+
+def curves_section(run_dir):
+    log_path = RunLayout(run_dir).log_csv
+    if not log_path.is_file():
+        return "<h2>Training curves</h2><p>No log.csv in this run.</p>"
+    with open(log_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    epochs = {key: [float(r[key]) for r in rows] for key in ("epoch", "step", "dev_loss", "dev_wer", "dev_cer")}
+    steps, losses = tensorboard_train_loss(run_dir)
+    return "<h2>Training curves</h2>" + img(report_plots.training_curves(steps, losses, epochs))
+
+
+def length_section(run_dir, split):
+    """WER per reference-length bucket, for every strategy decoded on the split."""
+    wers = {}
+    for strategy in decoded_strategies(run_dir, split):
+        utterances = read_jsonl(decode_dir(run_dir, split, strategy) / "utterances.jsonl")
+        wers[strategy] = []
+        for low, high in LENGTH_BUCKETS:
+            chosen = [u for u in utterances if low <= u["words"] <= high]
+            wers[strategy].append(sum(u["errors"] for u in chosen) / max(sum(u["words"] for u in chosen), 1))
+    labels = [f"{low}–{high}" if high < 99 else f"{low}+" for low, high in LENGTH_BUCKETS]
+    return f"<h2>WER by utterance length ({html.escape(split)})</h2>" + img(report_plots.wer_by_length(labels, wers))
+
+
+def worst_section(run_dir, data_dir, split):
+    """The WORST_SHOWN utterances with the most greedy errors per word: alignments and figures."""
+    utterances = {s: {u["id"]: u for u in read_jsonl(decode_dir(run_dir, split, s) / "utterances.jsonl")}
+                  for s in decoded_strategies(run_dir, split)}
+    greedy = sorted(utterances["greedy"].values(), key=lambda u: (-u["errors"] / max(u["words"], 1), u["id"]))
+    run = RunLayout(run_dir)
+    posteriors = np.load(run.posteriors(split))
+    store = FeatureStore(DataLayout(data_dir).feature_split(split))
+    info = read_model_info(run.model.root)
+    hop_seconds = frame_seconds(info.features)
+    parts = [f"<h2>Worst utterances ({html.escape(split)}, by greedy WER)</h2>"]
+    for utt in greedy[:WORST_SHOWN]:
+        lines = [f"REF:          {utt['reference']}"]
+        lines += [f"{s + ':':<13} {by_id[utt['id']]['hypothesis']}  ({by_id[utt['id']]['errors']} errors)"
+                  for s, by_id in utterances.items()]
+        parts.append(f"<h3>{html.escape(utt['id'])} ({html.escape(utt['speaker'])}, {utt['duration']} s)</h3>"
+                     f"<pre>{html.escape(chr(10).join(lines))}</pre>")
+        figure = report_plots.spectrogram_and_posteriorgram(store[utt["id"]], posteriors[utt["id"]],
+                                                            info.tokenizer.symbols, hop_seconds,
+                                                            info.model.skip * hop_seconds)
+        parts.append(img(figure))
+    return "".join(parts)
+
+
+def write_html_report(run_dir, data_dir, splits, compare=()):
+    """Write RUN_DIR/report.html; returns its path."""
+    run_dir = Path(run_dir)
+    missing = [s for s in splits if not decoded_strategies(run_dir, s)]
+    if missing:
+        raise AsrError(f"{run_dir}: split {missing[0]} not evaluated (run `asr evaluate` first)")
+    main_split = "test" if "test" in splits else splits[-1]
+    body = "".join([summary_section(run_dir, splits), comparison_section(run_dir, splits, compare),
+                    curves_section(run_dir), length_section(run_dir, main_split),
+                    worst_section(run_dir, data_dir, main_split)])
+    path = RunLayout(run_dir).report
+    write_text(path, PAGE.format(title=html.escape(f"asr evaluation report: {run_dir.name}"), body=body))
+    return path

@@ -1,0 +1,1 @@
+"""Inference: the network over feature shards, and transcription of audio files."""

@@ -1,0 +1,20 @@
+"""The exported ONNX model run by onnxruntime: what `asr transcribe` uses when a current export exists."""
+
+from asr.errors import AsrError
+
+
+class OnnxPredictor:
+    """(features, lengths) -> (logits, out_lengths) as numpy arrays, run by onnxruntime on the CPU."""
+
+    def __init__(self, onnx_path):
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise AsrError(f"{onnx_path}: onnxruntime is not installed ({e})") from None
+        options = ort.SessionOptions()  # sequential execution: ORT_PARALLEL measured 2x slower here
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, features, lengths):
+        logits, out_lengths = self.session.run(["logits", "out_lengths"],
+                                               {"features": features, "lengths": lengths.astype("int32")})
+        return logits, out_lengths

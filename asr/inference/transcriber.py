@@ -1,0 +1,153 @@
+"""Offline transcription: audio files -> features -> model -> decoded text, long files in chunks.
+
+Features are computed by the training feature function with the settings the model was trained on
+(model.json), so a model never hears other features than it learned from. Long files are cut in pauses
+(asr.inference.chunking); pieces of many files share batches of similar length; chunk transcripts are
+joined with spaces and word times are offset to the start of the file.
+"""
+
+import json
+from pathlib import Path
+
+from asr.data.audio import load_audio
+from asr.data.batching import plan_batches
+from asr.data.features import frame_seconds, log_mel
+from asr.data.padding import pad_batch
+from asr.decoding.strategies import make_decoder, strategy
+from asr.decoding.word_timing import timed_words
+from asr.errors import AsrError
+from asr.inference.chunking import chunk_bounds, frame_energy
+from asr.layout import run_of_model
+from asr.models.export import current_onnx
+from asr.models.model_dir import read_model_info
+
+RUN_LM = "run"  # lm= this: the run's word LM with the weights `asr evaluate` tuned on dev
+
+
+def load_predictor(info, backend):
+    """(backend name, predictor): onnxruntime when a current export exists (or backend "onnx"), else TF."""
+    onnx = current_onnx(info.layout.root) if backend != "tf" else None
+    if backend == "onnx" and onnx is None:
+        raise AsrError(f"{info.layout.root}: no ONNX export of these weights (run `asr export {info.layout.root}`)")
+    if onnx is not None:
+        from asr.inference.onnx_predictor import OnnxPredictor
+        return "onnx", OnnxPredictor(onnx)
+    from asr.inference.predict import tf_predictor
+    from asr.models.model_dir import load_trained_model
+    return "tf", tf_predictor(load_trained_model(info.layout.root)[0])
+
+
+def run_lm(info):
+    """The tuned-LM record (lm_weights.json) of the run the model belongs to."""
+    weights_path = run_of_model(info.layout).lm_weights
+    if not weights_path.is_file():
+        raise AsrError(f"{weights_path}: no tuned LM for this run (run the recipe's evaluate stage, or pass --lm-arpa)")
+    weights = json.loads(weights_path.read_text())
+    if not Path(weights["arpa"]).is_file():
+        raise AsrError(f"{weights['arpa']}: the LM named in {weights_path} is missing")
+    return weights
+
+
+class Transcriber:
+    """Audio -> text with a trained model.
+
+    strategy, beam_width, chunk_seconds: None takes the model's own decoding defaults (model.json).
+    backend: "auto" (ONNX if `asr export` wrote one for these weights), "onnx" or "tf".
+    lm: for a strategy that uses an LM: RUN_LM (the run's tuned LM, the default) or an ARPA file path.
+    words: also return word timings and confidences (strategies that keep word frames).
+    """
+
+    BATCH_FRAMES, MAX_BATCH = 48000, 64  # chunks of several files share a batch, grouped by length
+
+    def __init__(self, model_dir, strategy_name=None, beam_width=None, chunk_seconds=None, backend="auto",
+                 lm=None, words=False):
+        self.info = info = read_model_info(model_dir)
+        self.strategy = strategy(strategy_name or info.decode.strategy)
+        if words and not self.strategy.word_frames:
+            raise AsrError(f"word timings need a strategy that keeps word frames (not {self.strategy.name})")
+        if (words or self.strategy.uses_lm) and not info.tokenizer.spells_words:
+            raise AsrError(f"{info.layout.root}: LM decoding and word timings need a character model (this one "
+                           "outputs symbols such as phones)")
+        if not self.strategy.uses_lm:
+            lm = None
+        elif lm in (None, RUN_LM):
+            lm = run_lm(info)
+        self.decoder = make_decoder(self.strategy.name, info.tokenizer, beam_width or info.decode.beam_width, lm)
+        self.backend, self.predict = load_predictor(info, backend)
+        self.chunk_seconds = chunk_seconds or info.decode.chunk_seconds
+        self.words = words
+        self.frame_seconds = info.model.skip * frame_seconds(info.features)
+
+    def decode_chunk(self, logits, offset_seconds):
+        """(T', V) logits of one chunk -> (text, timed words or None)."""
+        if not self.words:
+            return self.decoder.decode([logits])[0], None
+        text, word_frames = self.decoder.decode_with_frames(logits)
+        return text, timed_words(word_frames, logits, self.frame_seconds, offset_seconds)
+
+    def transcribe_many(self, recordings):
+        """List of mono sample arrays at the model's rate -> list of (text, words or None), chunks batched."""
+        features_config = self.info.features
+        rate, hop = features_config.sample_rate, features_config.hop_length
+        owners, starts, features = [], [], []
+        for k, samples in enumerate(recordings):
+            for a, b in chunk_bounds(len(samples), self.chunk_seconds, frame_energy(samples, hop), rate, hop):
+                owners.append(k)
+                starts.append(a / rate)
+                features.append(log_mel(samples[a:b], features_config))
+        decoded = [("", [])] * len(features)
+        for batch in plan_batches([len(f) for f in features], self.BATCH_FRAMES, self.MAX_BATCH):
+            logits, out_lengths = self.predict(*pad_batch([features[i] for i in batch]))
+            for i, chunk_logits, length in zip(batch, logits, out_lengths):
+                decoded[i] = self.decode_chunk(chunk_logits[:length], starts[i])
+        texts, words = [[] for _ in recordings], [[] for _ in recordings]
+        for owner, (text, chunk_words) in zip(owners, decoded):  # chunks are in time order within a recording
+            texts[owner] += [text] if text else []
+            words[owner] += chunk_words or []
+        return [(" ".join(t), w if self.words else None) for t, w in zip(texts, words)]
+
+    def transcribe_samples(self, samples):
+        """Mono samples at the model's rate -> text."""
+        return self.transcribe_many([samples])[0][0]
+
+    def load(self, path):
+        """A file's samples as the model needs them; AsrError naming the file otherwise."""
+        return load_audio(path, self.info.features.sample_rate)
+
+
+GROUP_SECONDS = 600  # audio decoded together: short files fill batches, memory stays bounded
+
+
+def loaded_groups(paths, transcriber):
+    """Yield lists of (path, samples or AsrError), each holding up to GROUP_SECONDS of audio."""
+    group, seconds = [], 0.0
+    rate = transcriber.info.features.sample_rate
+    for path in paths:
+        try:
+            samples = transcriber.load(path)
+            seconds += len(samples) / rate
+        except AsrError as e:
+            samples = e
+        group.append((path, samples))
+        if seconds >= GROUP_SECONDS:
+            yield group
+            group, seconds = [], 0.0
+    if group:
+        yield group
+
+
+def transcribe_files(paths, transcriber):
+    """Yield one result per path, in order: {file, duration, text[, words]} or {file, error}.
+
+    A file that cannot be read costs only its own result.
+    """
+    rate = transcriber.info.features.sample_rate
+    for group in loaded_groups(paths, transcriber):
+        texts = iter(transcriber.transcribe_many([s for _, s in group if not isinstance(s, AsrError)]))
+        for path, samples in group:
+            if isinstance(samples, AsrError):
+                yield {"file": str(path), "error": str(samples)}
+                continue
+            text, words = next(texts)  # in the order of the group's readable files
+            yield {"file": str(path), "duration": round(len(samples) / rate, 3), "text": text,
+                   **({"words": words} if words is not None else {})}

@@ -1,0 +1,1 @@
+"""Models: the acoustic model, its encoders (a registry), the CPU fast path, model directories, export."""

@@ -1,0 +1,76 @@
+"""`asr export`: a trained model as a TensorFlow SavedModel and an ONNX model, for inference elsewhere.
+
+Both take (features (B, T, n_mels) float32 log-mel, lengths (B,) int32) and return logits (B, T', V) and
+out_lengths (B,). The ONNX file is what `asr transcribe` runs in onnxruntime when it is present and
+current: export.json records the sha256 of the weights it came from, so a retrained model is never
+decoded with a stale export. An encoder without an ONNX writer is refused before anything is written.
+"""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import tensorflow as tf
+
+from asr.fileio import atomic_path, write_json
+from asr.layout import ModelLayout
+from asr.models.model_dir import load_trained_model
+from asr.models.onnx_graph import OPSET as ONNX_OPSET
+from asr.models.onnx_graph import acoustic_model_onnx
+
+
+def weights_digest(layout):
+    return hashlib.sha256(layout.weights.read_bytes()).hexdigest()
+
+
+def serving_function(model):
+    """The model's inference pass as a traced function with named inputs and outputs."""
+
+    @tf.function(input_signature=(tf.TensorSpec((None, None, model.feature_dim), tf.float32, name="features"),
+                                  tf.TensorSpec((None,), tf.int32, name="lengths")))
+    def serve(features, lengths):
+        logits, out_lengths = model((features, lengths), training=False)
+        return {"logits": logits, "out_lengths": out_lengths}
+
+    return serve
+
+
+def write_onnx(proto, path):
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(proto.SerializeToString())
+
+
+def export_saved_model(model, path):
+    """SavedModel with the Keras layers (not the CPU fast path), so that on a GPU it runs on cuDNN."""
+    model.encoder.fast_cpu_lstm = False
+    module = tf.Module()
+    module.model, module.serve = model, serving_function(model)
+    tmp = Path(str(path) + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)
+
+
+def export_model(model_dir):
+    """Write model.onnx and saved_model/ next to the weights in model_dir, then export.json."""
+    model, info = load_trained_model(model_dir)
+    layout = info.layout
+    proto = acoustic_model_onnx(model)  # first: an encoder ONNX cannot express stops the export here
+    write_onnx(proto, layout.onnx)
+    export_saved_model(model, layout.saved_model)
+    write_json(layout.export_json, {"weights_sha256": weights_digest(layout), "onnx_opset": ONNX_OPSET})
+    return layout.root
+
+
+def current_onnx(model_dir):
+    """model_dir/model.onnx if it was exported from the weights now in model_dir, else None."""
+    layout = ModelLayout(model_dir)
+    try:
+        stamp = json.loads(layout.export_json.read_text())
+    except (OSError, ValueError):
+        return None
+    if not layout.onnx.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
+        return None
+    return layout.onnx

@@ -1,0 +1,82 @@
+"""A trained model on disk: model.json says how it was made, model.weights.h5 holds its weights.
+
+model.json (format 2):
+    model       the whole ModelConfig (rebuilt with ModelConfig(**...))
+    vocab_size, tokenizer   output size and the symbol of every output id (id 0: the CTC blank)
+    features    the feature settings it was trained on (transcription computes exactly these)
+    decode      the recipe's decoding defaults (DecodeConfig)
+    data        fingerprint of the training features; commit: the code that trained it
+    training    best epoch and its dev metrics
+`read_model_info` needs no TensorFlow; `load_trained_model` rebuilds the Keras model as well.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from asr.config import DecodeConfig, FeatureConfig, ModelConfig
+from asr.data.tokenizer import make_tokenizer
+from asr.errors import AsrError
+from asr.fileio import atomic_path, write_json
+from asr.layout import ModelLayout, model_layout
+from asr.provenance import code_commit, feature_config, feature_settings
+
+FORMAT = 2
+
+
+@dataclass
+class ModelInfo:
+    """What model.json says, as typed values."""
+    layout: ModelLayout
+    model: ModelConfig
+    features: FeatureConfig
+    decode: DecodeConfig
+    tokenizer: object
+    record: dict  # the whole model.json
+
+
+def save_trained_model(model, model_dir, features, decode, data_fingerprint, training=None):
+    """Write model.weights.h5, then model.json (atomically: a reader never sees a half-written model)."""
+    layout = ModelLayout(model_dir)
+    with atomic_path(layout.weights) as tmp:
+        model.save_weights(str(tmp.with_suffix(".weights.h5")))
+        tmp.with_suffix(".weights.h5").replace(tmp)
+    write_json(layout.json, {
+        "format": FORMAT, "model": dataclasses.asdict(model.config), "vocab_size": model.vocab_size,
+        "tokenizer": make_tokenizer(model.config.vocabulary).symbols, "features": feature_settings(features),
+        "decode": dataclasses.asdict(decode), "data": data_fingerprint, "commit": code_commit(),
+        "training": training or {}})
+
+
+def read_model_info(model_dir):
+    """ModelInfo of a model directory (or of a run directory's model/); AsrError naming the file for
+    anything missing or unreadable."""
+    layout = model_layout(model_dir)
+    if not layout.json.is_file() or not layout.weights.is_file():
+        raise AsrError(f"{layout.root}: no trained model here ({layout.json.name} and {layout.weights.name} expected)")
+    try:
+        record = json.loads(layout.json.read_text())
+        if record.get("format") != FORMAT:
+            raise AsrError(f"{layout.json}: written by an older asr (format {record.get('format', 1)}, this asr "
+                           f"reads {FORMAT}); retrain the model")
+        info = ModelInfo(layout, ModelConfig(**record["model"]), feature_config(record["features"]),
+                         DecodeConfig(**record["decode"]), make_tokenizer(record["model"]["vocabulary"]), record)
+    except (ValueError, KeyError, TypeError) as e:
+        raise AsrError(f"{layout.json}: not a readable model description ({type(e).__name__}: {e})") from None
+    if info.tokenizer.symbols != record["tokenizer"]:
+        raise AsrError(f"{layout.json}: the model's output symbols differ from what this asr's tokenizer makes "
+                       "of its config; retrain the model")
+    return info
+
+
+def load_trained_model(model_dir):
+    """(Keras model, ModelInfo): rebuilt from model.json, weights loaded (on a CPU whatever it trained on)."""
+    from asr.models.acoustic import build_model
+    info = read_model_info(model_dir)
+    model = build_model(info.model, info.tokenizer.vocab_size, info.features.n_mels)
+    try:
+        model.load_weights(str(info.layout.weights))
+    except (OSError, ValueError) as e:
+        raise AsrError(f"{info.layout.weights}: does not fit the model {info.layout.json.name} describes "
+                       f"({str(e).splitlines()[0][:160]})") from None
+    return model, info

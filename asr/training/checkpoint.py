@@ -1,0 +1,94 @@
+"""Crash-safe training state: `checkpoint.npz` with every variable by its path, and the TrainingState.
+
+A checkpoint holds the weights, the optimizer's variables (Adam's moments and step counter), the dropout
+layers' random-generator states (all in model.variables), the loss scale and the TrainingState, keyed by
+each variable's path (e.g. "model/acoustic_model/encoder/bilstm_0/forward_lstm/lstm_cell/kernel"), so a
+changed model is reported by the names that differ, never loaded by position into the wrong variable.
+"""
+
+import dataclasses
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from asr.errors import AsrError
+from asr.fileio import atomic_path
+
+STATE_KEY = "__training_state__"
+
+
+@dataclass
+class TrainingState:
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    global_step: int = 0
+    best_metric: float = math.inf
+    best_epoch: int = -1
+    epochs_without_improvement: int = 0
+    train_seconds: float = 0.0
+    nonfinite_batches: int = 0
+    skipped_in_a_row: int = 0
+    epoch_loss_sum: float = 0.0  # over this epoch's finite batches so far
+    epoch_loss_count: int = 0
+    finished: bool = False
+
+
+def variable_path(variable):
+    """A Keras variable's path, or a tf.Variable's name without its ':0'."""
+    return getattr(variable, "path", None) or variable.name.split(":")[0]
+
+
+def checkpoint_variables(model, optimizer, loss_scale=None):
+    """{key: variable} of everything a resumed run needs besides TrainingState."""
+    groups = {"model": model.variables, "optimizer": optimizer.variables,
+              "loss_scale": loss_scale.variables if loss_scale else []}
+    keyed = {}
+    for group, variables in groups.items():
+        for variable in variables:
+            key = f"{group}/{variable_path(variable)}"
+            if key in keyed:
+                raise AsrError(f"two variables share the checkpoint key {key!r}: name the layers uniquely")
+            keyed[key] = variable
+    return keyed
+
+
+def save_checkpoint(path, variables, state):
+    buffer = io.BytesIO()
+    np.savez(buffer, **{STATE_KEY: np.array(json.dumps(dataclasses.asdict(state)))},
+             **{key: v.numpy() for key, v in variables.items()})
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def _mismatch(path, saved, variables):
+    """AsrError listing which variables the checkpoint lacks or has extra, or whose shapes differ."""
+    missing = sorted(set(variables) - set(saved))
+    extra = sorted(set(saved) - set(variables))
+    reshaped = sorted(k for k in set(saved) & set(variables)
+                      if tuple(saved[k].shape) != tuple(variables[k].shape))
+    parts = [f"{label} {len(keys)} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
+             for label, keys in (("missing", missing), ("unexpected", extra), ("reshaped", reshaped)) if keys]
+    return AsrError(f"{path}: does not fit this run's model and optimizer: {'; '.join(parts)}. The config or asr "
+                    "changed since it was written (delete it to start over)")
+
+
+def restore_checkpoint(path, variables):
+    """Assign the saved values to `variables`; returns the saved TrainingState, a fresh one if none."""
+    if not Path(path).is_file():
+        return TrainingState()
+    try:
+        with np.load(path) as archive:
+            saved = {key: archive[key] for key in archive.files}
+        state = TrainingState(**json.loads(str(saved.pop(STATE_KEY))))
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
+        raise AsrError(f"{path}: not a readable checkpoint ({e}); delete it to start over") from None
+    if set(saved) != set(variables) or any(tuple(saved[k].shape) != tuple(v.shape) for k, v in variables.items()):
+        raise _mismatch(path, saved, variables)
+    for key, variable in variables.items():
+        variable.assign(saved[key])
+    return state

@@ -1,0 +1,77 @@
+"""Training logs: a progress line (or bar on a terminal), log.csv, and TensorBoard scalars."""
+
+import csv
+import io
+import logging
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+from asr.fileio import write_text
+
+log = logging.getLogger(__name__)
+
+PRINT_EVERY = 50
+CSV_FIELDS = ["epoch", "step", "train_loss", "dev_loss", "dev_wer", "dev_cer", "learning_rate", "train_minutes"]
+
+
+class TrainingLog:
+    """Progress on stdout; with `write_files` (the chief), log.csv and TensorBoard scalars too."""
+
+    def __init__(self, run, write_files=True):
+        """run: the RunLayout whose log.csv and tensorboard/ to write."""
+        self.csv_path = run.log_csv
+        self.writer = (tf.summary.create_file_writer(str(run.tensorboard)) if write_files
+                       else tf.summary.create_noop_writer())
+        self.write_files = write_files
+        self.tty = sys.stdout.isatty()
+
+    def start_epoch(self, state, num_batches):
+        self.num_batches, self.losses, self.lr, self.utts, self.clock = num_batches, [], 0.0, 0, time.time()
+        self.bar = keras.utils.Progbar(num_batches) if self.tty else None
+        log.info(f"train: epoch {state.epoch + 1}: {num_batches} batches")
+
+    def step(self, state, loss, learning_rate, utterances):
+        self.losses.append(loss)
+        self.lr, self.utts = learning_rate, self.utts + utterances
+        if self.bar is not None:
+            self.bar.update(state.batch_in_epoch, [("loss", loss)])
+        elif state.batch_in_epoch % PRINT_EVERY == 0:
+            rate = self.utts / max(time.time() - self.clock, 1e-9)
+            recent = sum(self.losses[-PRINT_EVERY:]) / len(self.losses[-PRINT_EVERY:])
+            log.info(f"train:   batch {state.batch_in_epoch}/{self.num_batches} loss {recent:.2f} "
+                  f"lr {learning_rate:.2e} {rate:.1f} utt/s")
+        if state.global_step % 10 == 0:
+            with self.writer.as_default(step=state.global_step):
+                tf.summary.scalar("train/loss", loss)
+                tf.summary.scalar("train/learning_rate", learning_rate)
+
+    def end_epoch(self, state, metrics):
+        train_loss = state.epoch_loss_sum / max(state.epoch_loss_count, 1)  # the whole epoch, across resumes
+        row = {"epoch": state.epoch + 1, "step": state.global_step, "train_loss": round(train_loss, 4),
+               "learning_rate": f"{self.lr:.3e}", "train_minutes": round(state.train_seconds / 60, 2),
+               **{k: round(v, 4) for k, v in metrics.items()}}
+        if self.write_files:
+            self._write_csv_row(row)
+        with self.writer.as_default(step=state.global_step):
+            for key, value in metrics.items():
+                tf.summary.scalar(f"dev/{key.removeprefix('dev_')}", value)
+        self.writer.flush()
+        log.info(f"train: epoch {state.epoch + 1} done: train loss {train_loss:.3f}, dev loss "
+              f"{metrics['dev_loss']:.3f}, dev WER {metrics['dev_wer']:.2%}, CER {metrics['dev_cer']:.2%} "
+              f"({state.train_seconds / 60:.1f} min)")
+
+    def _write_csv_row(self, row):
+        """Rewrite log.csv whole (write, then rename) with this epoch's row replacing any earlier one:
+        a run killed after logging an epoch but before its checkpoint logs that epoch again on resume."""
+        rows = []
+        if self.csv_path.is_file():
+            with open(self.csv_path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < row["epoch"]]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows([*rows, row])
+        write_text(self.csv_path, buffer.getvalue())

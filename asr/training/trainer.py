@@ -1,0 +1,222 @@
+"""Training: CTC on true lengths, Adam with warm-up + cosine decay, clipping, early stopping, resume.
+
+Re-running the same command continues an interrupted run (even one killed with kill -9):
+`checkpoint.npz` holds the weights, the optimizer's variables, the dropout random-generator states, the
+loss scale and the training state (epoch, batch within the epoch, best dev metric, patience counter,
+skipped batches, wall time), written atomically every `checkpoint_every_steps` batches or
+`checkpoint_every_minutes`, and at every epoch end. Batch order and SpecAugment are seeded by (seed,
+epoch, batch), so a resumed run repeats exactly the batches it lost. The best model by the
+early-stopping metric is kept in `<run>/model/`. The step itself is asr.training.step.
+"""
+
+import json
+import logging
+import math
+import time
+
+import keras
+import tensorflow as tf
+
+from asr.config import RecipeConfig, TrainConfig, config_to_dict
+from asr.data.batching import load_utterances, plan_batches
+from asr.data.dataset import batch_dataset
+from asr.data.manifest import load_manifest
+from asr.data.shards import FeatureStore, load_cmvn
+from asr.data.tokenizer import make_tokenizer
+from asr.errors import AsrError
+from asr.fileio import write_json
+from asr.layout import DataLayout, RunLayout
+from asr.models.acoustic import build_model
+from asr.models.model_dir import save_trained_model
+from asr.provenance import check_same_features, feature_settings
+from asr.training.checkpoint import checkpoint_variables, restore_checkpoint, save_checkpoint
+from asr.training.distribution import agree_across_workers, is_chief, make_distribution, reduce_across_replicas
+from asr.training.log import TrainingLog
+from asr.training.step import LossScale, distributed_batches, make_train_step, resolve_precision
+from asr.training.validation import dev_metrics
+
+log = logging.getLogger(__name__)
+
+
+def learning_rate_schedule(t: TrainConfig, total_steps):
+    """Linear warm-up to the peak over `warmup_steps`, then cosine decay to peak * final fraction."""
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=t.peak_learning_rate / max(t.warmup_steps, 1), warmup_steps=t.warmup_steps,
+        warmup_target=t.peak_learning_rate, decay_steps=max(total_steps - t.warmup_steps, 1),
+        alpha=t.final_learning_rate_fraction)
+
+
+class Trainer:
+    """Holds the data, model and optimizer of one run; `fit()` trains until done or interrupted.
+
+    `distribution` is a name from asr.training.distribution.DISTRIBUTIONS; only the chief writes files.
+    """
+
+    def __init__(self, config: RecipeConfig, data_dir, run_dir, distribution="default"):
+        self.distribution = make_distribution(distribution)  # before any other TensorFlow work
+        self.chief = is_chief(self.distribution)
+        self.config, self.run = config, RunLayout(run_dir)
+        data = DataLayout(data_dir)
+        self.tokenizer = make_tokenizer(config.model.vocabulary)
+        self.train_store, self.dev_store = (self._store(data, split) for split in ("train", "dev"))
+        self.train_utts = self._utterances(data, "train", self.train_store)
+        self.dev_utts = self._utterances(data, "dev", self.dev_store)
+        self._build(load_cmvn(data.cmvn))
+        self.state = restore_checkpoint(self.run.checkpoint, self.variables)
+        agree_across_workers(self.distribution, self.state.global_step, "the step to resume from")
+        self.log = TrainingLog(self.run, write_files=self.chief)
+
+    def _store(self, data, split):
+        """The split's shards, refused when made with other feature settings than the config's."""
+        store = FeatureStore(data.feature_split(split))
+        check_same_features(store.settings, str(store.feature_dir), feature_settings(self.config.features),
+                            "the config (run `asr features --config` again)")
+        return store
+
+    def _build(self, cmvn):
+        t = self.config.train
+        precision = resolve_precision(t.precision)
+        keras.utils.set_random_seed(t.seed)
+        with self.distribution.scope():
+            self.model = build_model(self.config.model, self.tokenizer.vocab_size, self.config.features.n_mels, cmvn,
+                                     precision)
+            total_steps = t.max_epochs * len(self.plan(0))
+            self.optimizer = keras.optimizers.Adam(learning_rate_schedule(t, total_steps), global_clipnorm=t.clipnorm)
+            self.optimizer.build(self.model.trainable_variables)
+            self.loss_scale = LossScale() if precision == "mixed_float16" else None
+        self.variables = checkpoint_variables(self.model, self.optimizer, self.loss_scale)
+        self.train_step = make_train_step(self.model, self.optimizer, self.distribution, self.loss_scale)
+        replicas = self.distribution.num_replicas_in_sync
+        log.info(f"train: {precision}, {replicas} replica{'s' * (replicas > 1)}, "
+              f"{'chief' if self.chief else 'worker'}")
+
+    def _utterances(self, data, split, store):
+        rows = load_manifest(data.manifest(split))
+        kept, dropped = load_utterances(rows, store, self.tokenizer, self.config.model)
+        log.info(f"train: {split}: {len(kept)} utterances, {len(dropped)} dropped")
+        for utt_id, reason in dropped[:20]:
+            log.warning(f"train:   dropped {utt_id}: {reason}")
+        if len(dropped) > 20:
+            log.warning(f"train:   ... and {len(dropped) - 20} more")
+        if not kept:
+            raise AsrError(f"{data.manifest(split)}: no usable utterances")
+        return kept
+
+    def plan(self, epoch):
+        t = self.config.train
+        return plan_batches([u.num_frames for u in self.train_utts], t.batch_frames, t.max_batch_utterances,
+                            seed=[t.seed, epoch])
+
+    def fit(self, stop_after_steps=None):
+        """Train to the end (or `stop_after_steps` more batches); returns the final state."""
+        if self.chief:
+            self.run.root.mkdir(parents=True, exist_ok=True)
+            write_json(self.run.config, config_to_dict(self.config))
+        if self.state.global_step:
+            log.info(f"train: resuming at epoch {self.state.epoch + 1}, batch {self.state.batch_in_epoch}, "
+                  f"step {self.state.global_step}")
+        steps_left = stop_after_steps
+        while not self.state.finished and steps_left != 0:
+            steps_left = self._run_epoch(steps_left)
+        return self.state
+
+    def _epoch_batches(self, plan):
+        t, state = self.config.train, self.state
+        augment = t.spec_augment if t.spec_augment.enabled else None
+
+        def make_dataset(replicas, local):
+            return batch_dataset(self.train_store, self.train_utts, plan, augment, seed=[t.seed, state.epoch],
+                                 first=state.batch_in_epoch, replicas=replicas, local=local)
+
+        return distributed_batches(self.distribution, make_dataset)
+
+    def _run_epoch(self, steps_left):
+        t, state = self.config.train, self.state
+        plan = self.plan(state.epoch)
+        batches = self._epoch_batches(plan)
+        self.log.start_epoch(state, len(plan))
+        started = saved = time.time()
+        while state.batch_in_epoch < len(plan) and steps_left != 0:
+            loss, applied = self.train_step(batches)
+            loss = float(loss)
+            self._record_loss(loss, bool(applied))
+            utterances = len(plan[state.batch_in_epoch])
+            state.batch_in_epoch += 1
+            state.global_step += 1
+            self.log.step(state, loss, float(self.optimizer.learning_rate), utterances)
+            steps_left = None if steps_left is None else steps_left - 1
+            if state.global_step % t.checkpoint_every_steps == 0 or steps_left == 0 \
+                    or time.time() - saved > 60 * t.checkpoint_every_minutes:
+                state.train_seconds += time.time() - started
+                started = saved = time.time()
+                self._save_checkpoint()
+        state.train_seconds += time.time() - started
+        if state.batch_in_epoch < len(plan):
+            return 0
+        self._end_epoch()
+        return steps_left
+
+    def _record_loss(self, loss, applied):
+        """Add an applied batch's loss to the epoch's; log a skipped batch, and stop when
+        `max_skipped_batches` in a row were skipped."""
+        state = self.state
+        if applied:
+            state.epoch_loss_sum += loss
+            state.epoch_loss_count += 1
+            state.skipped_in_a_row = 0
+            return
+        state.nonfinite_batches += 1
+        state.skipped_in_a_row += 1
+        where = f"epoch {state.epoch + 1} batch {state.batch_in_epoch + 1}"
+        reason = f"loss is {loss}" if not math.isfinite(loss) else "gradients are not finite"
+        if self.loss_scale is not None:
+            reason += f" (float16 loss scale now {float(self.loss_scale.scale.numpy()):g})"
+        log.warning(f"train: {where}: {reason}; batch skipped, weights unchanged")
+        if state.skipped_in_a_row >= self.config.train.max_skipped_batches:
+            raise AsrError(f"{self.run.root}: {state.skipped_in_a_row} batches in a row had a non-finite loss or "
+                           f"gradients (last: {where}); training stopped at the last checkpoint. Lower "
+                           "train.peak_learning_rate, or check the data for bad values")
+
+    def _save_checkpoint(self):
+        if self.chief:
+            save_checkpoint(self.run.checkpoint, self.variables, self.state)
+
+    def _end_epoch(self):
+        t, state = self.config.train, self.state
+        metrics = dev_metrics(self.model, self.dev_store, self.dev_utts, self.tokenizer)
+        # every worker must take the same early-stopping decision, so all use the same numbers
+        metrics = dict(zip(metrics, reduce_across_replicas(self.distribution, list(metrics.values()),
+                                                           tf.distribute.ReduceOp.MEAN)))
+        value = metrics[t.early_stopping_metric]
+        if value < state.best_metric:
+            state.best_metric, state.best_epoch, state.epochs_without_improvement = value, state.epoch, 0
+            if self.chief:
+                save_trained_model(self.model, self.run.model.root, self.config.features, self.config.decode,
+                                   {"train_features": self.train_store.fingerprint}, {"best_epoch": state.epoch + 1,
+                                                                                       **metrics})
+        else:
+            state.epochs_without_improvement += 1
+        self.log.end_epoch(state, metrics)
+        state.epoch += 1
+        state.batch_in_epoch, state.epoch_loss_sum, state.epoch_loss_count = 0, 0.0, 0
+        state.finished = state.epoch >= t.max_epochs or state.epochs_without_improvement >= t.patience
+        self._save_checkpoint()
+        if state.finished and self.chief:
+            self._write_summary()
+
+    def _write_summary(self):
+        state = self.state
+        summary = {"epochs": state.epoch, "best_epoch": state.best_epoch + 1,
+                   f"best_{self.config.train.early_stopping_metric}": state.best_metric,
+                   "steps": state.global_step, "train_minutes": round(state.train_seconds / 60, 1),
+                   "parameters": int(self.model.count_params()), "nonfinite_batches": state.nonfinite_batches}
+        write_json(self.run.training_done, summary)
+        log.info(f"train: done: {json.dumps(summary)}")
+
+
+def train(config, data_dir, run_dir, stop_after_steps=None, distribution="default"):
+    """Train (or continue training) the run in `run_dir`; a finished run is left as it is."""
+    if RunLayout(run_dir).training_done.is_file():
+        log.info(f"train: {run_dir} has finished training (delete training_done.json to train further)")
+        return None
+    return Trainer(config, data_dir, run_dir, distribution).fit(stop_after_steps)
