@@ -79,7 +79,7 @@ class SpecAugmentConfig:
 
 @dataclass
 class TrainConfig:
-    """Optimisation and data pipeline (asr/train.py, asr/data.py)."""
+    """Optimisation and data pipeline (asr/training/, asr/data/)."""
     max_epochs: int = 10
     batch_frames: int = 16000
     max_batch_utterances: int = 64

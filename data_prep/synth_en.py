@@ -24,6 +24,7 @@ from asr.data.manifest import is_done, write_manifests
 from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
 from asr.fileio import atomic_path, write_text
+from asr.layout import DataLayout
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ def wordnet_glosses(wordnet_dir=WORDNET_DIR):
 
 
 def write_lm_text(out_dir, wordnet_dir=WORDNET_DIR):
-    """out_dir/lm/wordnet_glosses.txt, the extra text the recipe's word LM is estimated from."""
-    path = Path(out_dir) / "lm" / "wordnet_glosses.txt"
+    """DATA_DIR/lm/wordnet_glosses.txt, the extra text the recipe's word LM is estimated from."""
+    path = DataLayout(out_dir).lm / "wordnet_glosses.txt"
     if not path.is_file():
         write_text(path, "\n".join(wordnet_glosses(wordnet_dir)) + "\n")
         log.info(f"synth_en: wrote LM text {path}")
@@ -141,9 +142,9 @@ def fingerprint(config):
 
 def prepare_synth_en(config, out_dir, jobs_count=None):
     """Synthesise the corpus into out_dir/wav and write out_dir/manifests/*.jsonl (idempotent)."""
-    out_dir = Path(out_dir)
-    manifest_dir = out_dir / "manifests"
-    write_lm_text(out_dir)
+    data = DataLayout(out_dir)
+    manifest_dir = data.manifests
+    write_lm_text(data.root)
     if is_done(manifest_dir, fingerprint(config)):
         log.info(f"synth_en: {manifest_dir} is complete, nothing to do")
         return manifest_dir
@@ -153,7 +154,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     splits = split_sentences(sentences, config)
     seen, unseen = split_voices(config)
     # audio of another config must never pass for this one's, so each config has its own folder
-    jobs = utterance_jobs(splits, seen, unseen, config, out_dir / "wav" / fingerprint(config))
+    jobs = utterance_jobs(splits, seen, unseen, config, data.wav / fingerprint(config))
     log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
           f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from asr.config import FeatureConfig
 from asr.data.audio import SAMPLE_RATE, load_audio
-from asr.data.features import N_MELS, file_log_mel, log_mel
+from asr.data.features import file_log_mel, log_mel
 from asr.errors import AsrError
 
 
@@ -14,8 +15,15 @@ def tone(seconds, rate, freq=440.0):
 
 def test_shape_and_finite_on_silence():
     features = log_mel(np.zeros(SAMPLE_RATE, np.float32))
-    assert features.shape == (1 + SAMPLE_RATE // 160, N_MELS)
+    assert features.shape == (1 + SAMPLE_RATE // 160, 80)
     assert np.all(np.isfinite(features))
+
+
+def test_every_feature_setting_is_honoured():
+    config = FeatureConfig(sample_rate=8000, n_mels=40, win_length=200, hop_length=80, n_fft=256, fmax=3800.0)
+    features = log_mel(tone(1.0, 8000), config)
+    assert features.shape == (1 + 8000 // 80, 40) and np.all(np.isfinite(features))
+    assert not np.allclose(log_mel(tone(1.0, 8000), FeatureConfig(**{**vars(config), "fmin": 300.0})), features)
 
 
 def test_file_and_array_give_the_same_features(tmp_path):

@@ -9,7 +9,7 @@ import soundfile as sf
 from tests.conftest import asr
 
 
-@pytest.mark.parametrize("command", ["", "prepare", "features", "train", "evaluate", "export", "transcribe"])
+@pytest.mark.parametrize("command", ["", "prepare", "features", "lm", "train", "evaluate", "results", "report", "export", "transcribe"])
 def test_every_command_explains_itself(command):
     result = asr(*([command] if command else []), "--help")
     assert result.returncode == 0 and "usage: asr" in result.stdout
@@ -73,7 +73,7 @@ def test_transcribe_json_and_long_files_in_chunks(tiny_run, audio_files, tmp_pat
 
 
 def test_chunks_are_cut_in_pauses():
-    from asr.inference.transcriber import chunk_bounds, frame_energy
+    from asr.inference.chunking import chunk_bounds, frame_energy
     rate = 16000
     speech = np.random.default_rng(0).normal(size=rate * 3).astype(np.float32)
     pause = np.zeros(rate // 4, np.float32)
@@ -93,7 +93,7 @@ def test_transcribe_without_a_model_is_one_clear_line(tmp_path):
 
 
 def test_long_files_are_cut_at_every_pause_and_short_ones_stay_whole():
-    from asr.inference.transcriber import chunk_bounds, frame_energy
+    from asr.inference.chunking import chunk_bounds, frame_energy
     rate = 16000
     rng = np.random.default_rng(1)
     pieces = [rng.normal(size=int(rate * s)).astype(np.float32) for s in (2.0, 3.0, 2.5)]
@@ -112,3 +112,43 @@ def test_features_of_very_short_audio_keep_the_frame_count(length):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert log_mel(np.ones(length, np.float32)).shape == (1 + length // 160, 80)
+
+
+@pytest.fixture(scope="module")
+def installed_python(tmp_path_factory):
+    """A fresh venv with asr installed non-editable (`pip install .`); its other packages are ours."""
+    import site
+    import subprocess
+    import sys
+    from pathlib import Path
+    venv = tmp_path_factory.mktemp("installed") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    packages = next((venv / "lib").glob("python*/site-packages"))
+    (packages / "our_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")  # not our .pth files
+    source = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--target", str(packages), str(source)], capture_output=True, text=True, cwd=venv)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return venv / "bin" / "python"
+
+
+def test_an_installed_asr_finds_its_model_from_anywhere(installed_python, tiny_run, audio_files, tmp_path):
+    """Non-editable install, run outside the checkout: --model, else $ASR_MODEL, else a clear message."""
+    import os
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if k not in ("ASR_MODEL", "PYTHONPATH")}
+
+    def installed_asr(*args, **extra_env):
+        return subprocess.run([str(installed_python), "-m", "asr.cli", *map(str, args)], cwd=tmp_path,
+                              env={**env, **extra_env}, capture_output=True, text=True, timeout=600)
+
+    where = subprocess.run([str(installed_python), "-c", "import asr; print(asr.__file__)"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True)
+    assert str(installed_python.parents[1]) in where.stdout, where.stdout + where.stderr  # not the checkout
+    missing = installed_asr("transcribe", audio_files["good"])
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "no model given: pass --model RUN_DIR or set ASR_MODEL" in missing.stderr
+    by_env = installed_asr("transcribe", audio_files["good"], ASR_MODEL=str(tiny_run))
+    by_option = installed_asr("transcribe", "--model", tiny_run, audio_files["good"])
+    assert by_env.returncode == 0 == by_option.returncode, by_env.stderr + by_option.stderr
+    assert by_env.stdout == by_option.stdout

@@ -8,7 +8,8 @@ from asr.errors import AsrError
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
-@pytest.mark.parametrize("path", sorted(RECIPES.glob("*/conf/*.yaml")), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", sorted(RECIPES.glob("*/conf/*.yaml")) + sorted(RECIPES.parent.glob("tools/*.yaml")),
+                         ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_recipe_configs_load(path):
     config = load_config(path)
     assert config.model.units > 0 and config.train.max_epochs > 0
@@ -18,7 +19,10 @@ def test_recipe_configs_load(path):
     ("train:\n  lerning_rate: 1\n", "unknown key 'train.lerning_rate'"),
     ("modle: {}\n", "unknown key 'modle'"),
     ("model:\n  units: big\n", "'model.units' must be int"),
-    ("model:\n  cell: rnn\n", "'model.cell' must be one of"),
+    ("model:\n  encoder: rnn\n", "'model.encoder' must be one of bilstm, bigru"),
+    ("model:\n  cell: gru\n", "'model.cell' is now 'model.encoder (bilstm or bigru)'"),
+    ("train:\n  specaugment: false\n", "'train.specaugment' is now 'train.spec_augment.enabled'"),
+    ("decode:\n  strategy: viterbi\n", "'decode.strategy' must be one of greedy, beam, beam_lm"),
     ("train: 3\n", "'train' must be a mapping"),
     ("model: [\n", "not valid YAML"),
     ("splits:\n  train: train_clean_100\n", "'splits.train' must be a non-empty list of split names"),

@@ -69,10 +69,10 @@ def test_two_workers_on_loopback_match_one_device(tiny_data, single_device, tmp_
 
 def test_multiworker_without_tf_config_is_one_clear_line(tiny_data, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    result = asr("train", "--strategy", "multiworker", "--config", ROOT / "recipes/synth_en/conf/tiny.yaml",
+    result = asr("train", "--distribution", "multiworker", "--config", ROOT / "recipes/synth_en/conf/tiny.yaml",
                  "--data-dir", tiny_data, "--run-dir", tmp_path, env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "--strategy multiworker: TF_CONFIG is not set" in result.stderr
+    assert "--distribution multiworker: TF_CONFIG is not set" in result.stderr
 
 
 @pytest.mark.parametrize("jobs, task, chief", [

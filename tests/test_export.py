@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.inference.transcriber import Transcriber, tf_predictor
-from asr.models.acoustic import load_trained_model, save_trained_model
-from asr.models.export import OnnxPredictor, current_onnx
+from asr.inference.onnx_predictor import OnnxPredictor
+from asr.inference.transcriber import Transcriber
+from asr.models.export import current_onnx
+from asr.models.model_dir import load_trained_model, save_trained_model
+from asr.models.predict import tf_predictor
 from tests.test_cli import asr
 
 pytest.importorskip("onnxruntime")
@@ -40,8 +42,8 @@ def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
         np.testing.assert_allclose(onnx_logits[i, :n], tf_logits[i, :n], atol=1e-4)
 
 
-@pytest.mark.parametrize("cell, stack, skip", [("lstm", 3, 3), ("gru", 3, 2), ("lstm", 1, 1)])
-def test_onnx_graph_matches_every_cell_and_frame_stacking(cell, stack, skip):
+@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2), ("bilstm", 1, 1)])
+def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, skip):
     import keras
     import onnxruntime as ort
 
@@ -49,9 +51,9 @@ def test_onnx_graph_matches_every_cell_and_frame_stacking(cell, stack, skip):
     from asr.models.acoustic import build_model
     from asr.models.onnx_graph import acoustic_model_onnx
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(stack=stack, skip=skip, layers=2, units=16, cell=cell, dropout=0.0), 29)
+    model = build_model(ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0), 29)
     model.cmvn.set_statistics(np.full(80, 0.3), np.full(80, 1.7))
-    for cell_layer in (l.cell for b in model.recurrent for l in (b.forward_layer, b.backward_layer)):
+    for cell_layer in (layer.cell for layer in model.encoder.recurrent_layers()):
         cell_layer.bias.assign(np.random.default_rng(5).normal(size=cell_layer.bias.shape))  # gate order shows
     session = ort.InferenceSession(acoustic_model_onnx(model).SerializeToString(),
                                    providers=["CPUExecutionProvider"])
@@ -83,9 +85,9 @@ def test_both_backends_transcribe_alike_and_auto_picks_onnx(exported, tiny_data)
 def test_an_export_of_other_weights_is_ignored(exported, tmp_path):
     model_dir = tmp_path / "model"
     shutil.copytree(exported, model_dir)
-    model, _ = load_trained_model(model_dir)
+    model, info = load_trained_model(model_dir)
     model.classifier.bias.assign(model.classifier.bias + 1.0)
-    save_trained_model(model, model_dir)  # retrained: the old model.onnx no longer matches
+    save_trained_model(model, model_dir, info.features, info.decode, info.record["data"])  # retrained: stale ONNX
     assert current_onnx(model_dir) is None
     assert Transcriber(model_dir).backend == "tf"
     with pytest.raises(Exception, match="asr export"):
@@ -104,3 +106,34 @@ def test_export_of_a_missing_model_is_one_line(tmp_path):
     result = asr("export", tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and str(tmp_path) in result.stderr
+
+
+@pytest.mark.parametrize("backend", ["onnx", "tf"])
+def test_transcribe_refuses_features_its_model_was_not_made_for(exported, tmp_path, tiny_data, backend):
+    """model.json's feature settings are what transcription computes: settings that do not fit the weights
+    (of either backend) are one line, not features the model never saw."""
+    import json
+    model_dir = tmp_path / "model"
+    shutil.copytree(exported, model_dir)
+    record = json.loads((model_dir / "model.json").read_text())
+    record["features"]["n_mels"] = 40
+    (model_dir / "model.json").write_text(json.dumps(record))
+    wav = next((tiny_data / "wav").rglob("*.wav"))
+    result = asr("transcribe", "--model", model_dir, "--backend", backend, wav)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert ("takes 80 features per frame" if backend == "onnx" else "does not fit") in result.stderr
+
+
+def test_evaluate_refuses_shards_of_other_feature_settings(tiny_run, tiny_data, tmp_path):
+    """The shards a model is scored on must have been made with the model's own feature settings."""
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data / "manifests", data / "manifests")
+    shutil.copytree(tiny_data / "features", data / "features")
+    source = data / "features" / "dev" / "source.json"
+    record = __import__("json").loads(source.read_text())
+    record["features"]["hop_length"] = 200
+    source.write_text(__import__("json").dumps(record))
+    result = asr("evaluate", "--run-dir", tiny_run, "--data-dir", data, "--split", "dev")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "other feature settings than" in result.stderr and "hop_length 200 vs 160" in result.stderr

@@ -8,13 +8,19 @@ import pytest
 
 from asr.data.tokenizer import BLANK, CharTokenizer
 from asr.decoding.lm_beam import LmDecoder, tune_weights
-from asr.decoding.ngram_lm import arpa_unigrams, build_arpa, build_lm
+from asr.decoding.ngram_lm import build_arpa, build_lm
 from asr.decoding.word_timing import greedy_word_frames, timed_words
 from asr.errors import AsrError
 from asr.evaluation.scoring import score
 
 pytestmark = pytest.mark.skipif(shutil.which("tlm") is None and not __import__("os").path.exists(
     "/usr/lib/irstlm/bin/tlm"), reason="IRSTLM is not installed (make test installs it)")
+
+def arpa_words(path):
+    """The vocabulary LM decoding uses: pyctcdecode's own reading of the ARPA 1-grams."""
+    from pyctcdecode.language_model import load_unigram_set_from_arpa
+    return set(load_unigram_set_from_arpa(str(path)))
+
 
 TOY_TEXT = ["the cat sat on the mat", "a cat sat on a hat", "the cat ate", "a hat sat on the cat",
             "the dog sat", "a dog ate the hat"]
@@ -26,7 +32,7 @@ def test_arpa_is_normalised_for_kenlm(tmp_path):
     model = kenlm.Model(str(tmp_path / "toy.arpa"))
     # the distribution covers every unigram: <unk> keeps mass for unseen words, and IRSTLM pads the very
     # first context with <s>, so <s> itself has a probability (a share that vanishes on a real corpus)
-    words = arpa_unigrams(tmp_path / "toy.arpa") + ["<s>", "</s>", "<unk>"]
+    words = arpa_words(tmp_path / "toy.arpa") | {"<s>", "</s>", "<unk>"}
     for history in ([], ["the"], ["the", "cat"], ["on", "a"]):
         state = kenlm.State()
         model.BeginSentenceWrite(state)
@@ -49,8 +55,13 @@ def test_lm_leaves_out_every_held_out_sentence(tmp_path):
             for i, t in enumerate(texts)))
     (tmp_path / "extra.txt").write_text("Zebras graze slowly!\nthe zebra sat\n")
     arpa = build_lm(tmp_path, [tmp_path / "extra.txt"], order=2)
-    words = set(arpa_unigrams(arpa))
+    words = arpa_words(arpa)
     assert {"the", "cat", "zebra"} <= words and "zebras" not in words and "dog" not in words
+
+
+def test_a_unigram_lm_is_refused_before_any_work(tmp_path):
+    with pytest.raises(AsrError, match="order 2 or more"):
+        build_lm(tmp_path, order=1)
 
 
 def test_missing_lm_text_is_a_one_line_error(tmp_path):
@@ -91,8 +102,7 @@ def test_weight_tuning_picks_the_best_grid_point(tmp_path):
     build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
     logits = [spelled_logits("the cat sat", {5: ("u", 0.6)}), spelled_logits("a dog ate", {3: ("b", 0.7)})]
     decoder = LmDecoder(tmp_path / "toy.arpa")
-    tuned = tune_weights(decoder, logits, ["the cat sat", "a dog ate"], score, alphas=(0.0, 0.5), betas=(0.0, 1.0),
-                         log=lambda *_: None)
+    tuned = tune_weights(decoder, logits, ["the cat sat", "a dog ate"], score, alphas=(0.0, 0.5), betas=(0.0, 1.0))
     assert tuned["wer"] == min(g["wer"] for g in tuned["grid"]) == 0.0 and len(tuned["grid"]) == 4
     assert (decoder.alpha, decoder.beta) == (tuned["alpha"], tuned["beta"]) and tuned["alpha"] == 0.5
 

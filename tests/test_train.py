@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from asr.config import config_from_dict
+from asr.errors import AsrError
 from asr.training.trainer import Trainer, train
 from tests.conftest import TINY
 
@@ -28,9 +29,10 @@ def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path):
     final = third.fit()
     assert final.finished and final.global_step == straight.state.global_step
     assert final.best_metric == straight.state.best_metric
-    for kind in ("m", "o"):  # weights, dropout RNG, Adam moments and step: as if never interrupted
-        for a, b in zip(straight.variables[kind], third.variables[kind]):
-            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert set(straight.variables) == set(third.variables)
+    for key, variable in straight.variables.items():  # weights, dropout RNG, Adam moments and step: as if
+        np.testing.assert_allclose(variable.numpy(), third.variables[key].numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=key)  # never interrupted
     def log_without_minutes(run_dir):
         return [row.rsplit(",", 1)[0] for row in (run_dir / "log.csv").read_text().splitlines()]
 
@@ -44,6 +46,21 @@ def test_training_writes_logs_model_and_summary(tiny_run):
     assert any((tiny_run / "tensorboard").iterdir())
     summary = json.loads((tiny_run / "training_done.json").read_text())
     assert summary["epochs"] == 2 and summary["parameters"] > 0
+
+
+def test_shards_of_other_feature_settings_are_refused(tiny_data, tmp_path):
+    values = json.loads(json.dumps(TINY))
+    values["features"]["fmax"] = 7000.0
+    with pytest.raises(AsrError, match=r"other feature settings than the config \(.*fmax 7600.0 vs 7000.0"):
+        Trainer(config_from_dict(values), tiny_data, tmp_path / "run")
+
+
+def test_resuming_with_another_model_names_the_variables_that_differ(tiny_config, tiny_data, tmp_path):
+    Trainer(tiny_config, tiny_data, tmp_path / "run").fit(stop_after_steps=1)
+    values = json.loads(json.dumps(TINY))
+    values["model"]["units"] = 32
+    with pytest.raises(AsrError, match=r"checkpoint.npz: does not fit .* reshaped \d+ \(model/classifier/_kernel, model/encoder/recurrent/0/"):
+        Trainer(config_from_dict(values), tiny_data, tmp_path / "run")
 
 
 def test_a_finished_run_is_not_retrained(tiny_config, tiny_data, tiny_run, capsys):
@@ -65,7 +82,7 @@ def test_overfit_a_handful_of_utterances(tiny_data, tmp_path):
     values = json.loads(json.dumps(TINY))
     values["model"] = {"layers": 2, "units": 96, "dropout": 0.0}
     values["train"].update({"max_epochs": 120, "patience": 120, "checkpoint_every_steps": 1000,
-                            "peak_learning_rate": 0.003, "warmup_steps": 10, "specaugment": False})
+                            "peak_learning_rate": 0.003, "warmup_steps": 10, "spec_augment": {"enabled": False}})
     config = config_from_dict(values)
     trainer = Trainer(config, data, tmp_path / "run")
     trainer.fit()

@@ -10,7 +10,7 @@ import pytest
 from asr.config import ModelConfig, config_from_dict
 from asr.errors import AsrError
 from asr.models.acoustic import build_model, cudnn_eligible
-from asr.training.losses import ctc_loss
+from asr.models.ctc_loss import ctc_loss
 from asr.training.step import LossScale, fixed_rate_step, repeated_batch
 from tests.conftest import TINY
 
@@ -52,17 +52,17 @@ def test_a_nonfinite_batch_moves_no_weight_and_no_adam_state():
 
 
 def test_training_stops_with_a_clear_message_when_the_loss_stays_nonfinite(tiny_data, tmp_path, monkeypatch):
-    import asr.data
+    import asr.data.dataset
     values_ = json.loads(json.dumps(TINY))
     values_["train"]["max_skipped_batches"] = 2
-    original = asr.data.pad_batch
+    original = asr.data.dataset.pad_batch
 
     def poisoned(features, labels=None):
         arrays = original(features, labels)
         arrays[0][:] = np.inf
         return arrays
 
-    monkeypatch.setattr(asr.data, "pad_batch", poisoned)
+    monkeypatch.setattr(asr.data.dataset, "pad_batch", poisoned)
     from asr.training.trainer import Trainer
     trainer = Trainer(config_from_dict(values_), tiny_data, tmp_path)
     with pytest.raises(AsrError, match=r"2 batches in a row had a non-finite loss .* \(last: epoch 1 batch 2\)"):
@@ -81,7 +81,7 @@ def test_mixed_precision_loss_matches_float32(precision, rtol):
         logits, out_lengths = model((features, lengths), training=False)
         losses.append(np.asarray(ctc_loss(labels, label_lengths, logits, out_lengths)))
     assert str(mixed.classifier.compute_dtype) == "float32" and str(mixed.cmvn.compute_dtype) == "float32"
-    assert mixed.recurrent[0].forward_layer.compute_dtype == precision.removeprefix("mixed_")
+    assert mixed.encoder.recurrent[0].forward_layer.compute_dtype == precision.removeprefix("mixed_")
     assert all(v.dtype == "float32" for v in mixed.trainable_variables)
     np.testing.assert_allclose(losses[1], losses[0], rtol=rtol)
     assert cudnn_eligible(mixed)

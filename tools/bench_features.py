@@ -1,6 +1,6 @@
 """Feature extraction speed: `python tools/bench_features.py [--seconds 600]`.
 
-Prints how many times faster than real time asr.features.log_mel runs on one core, on synthetic audio,
+Prints how many times faster than real time asr.data.features.log_mel runs on one core, on synthetic audio,
 excluding file reading (see `asr transcribe` for end-to-end figures).
 """
 

@@ -60,7 +60,7 @@ def seconds_per_step(config, batch_arrays, warmup, steps, fast_cpu_lstm=None, pr
     keras.utils.set_random_seed(0)
     model = build_model(config.model, make_tokenizer(config.model.vocabulary).vocab_size, precision=precision)
     if fast_cpu_lstm is not None:
-        model.fast_cpu_lstm = fast_cpu_lstm
+        model.encoder.fast_cpu_lstm = fast_cpu_lstm
     _, step = fixed_rate_step(model, config.train.clipnorm, LossScale() if precision == "mixed_float16" else None)
     batches = repeated_batch(*batch_arrays)
     for _ in range(warmup):
@@ -131,20 +131,23 @@ def main(argv=None):
 
 def pipeline_frames_per_second(args, config):
     """Frames per second that the training input pipeline alone delivers, on the recipe's own data."""
-    from asr.runtime import import_tensorflow_quietly
+    from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
+    apply_thread_defaults()
     import_tensorflow_quietly()
     from asr.data.batching import load_utterances, plan_batches
     from asr.data.dataset import batch_dataset
     from asr.data.manifest import load_manifest
     from asr.data.shards import FeatureStore
     from asr.data.tokenizer import CharTokenizer
+    from asr.layout import DataLayout
     data_dir, t = Path(args.pipeline), config.train
-    store = FeatureStore(data_dir / "features" / "train")
-    utterances, _ = load_utterances(load_manifest(data_dir / "manifests" / "train.jsonl"), store,
+    data = DataLayout(data_dir)
+    store = FeatureStore(data.feature_split("train"))
+    utterances, _ = load_utterances(load_manifest(data.manifest("train")), store,
                                     CharTokenizer(), config.model)
     plan = plan_batches([u.num_frames for u in utterances], t.batch_frames, t.max_batch_utterances,
                         seed=[t.seed, 0])[:args.steps * 10]
-    augment = t.spec_augment if t.specaugment else None
+    augment = t.spec_augment if t.spec_augment.enabled else None
     start, frames = time.perf_counter(), 0
     for _, lengths, _, _, _ in batch_dataset(store, utterances, plan, augment, seed=[t.seed, 0]):
         frames += int(lengths.numpy().sum())

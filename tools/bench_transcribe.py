@@ -11,7 +11,6 @@ the onnxruntime backend, printing RTF and the speed-up of ONNX over TensorFlow.
 """
 
 import argparse
-import io
 import json
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from asr.runtime import import_tensorflow_quietly
+from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "synth_en"
 
@@ -49,10 +48,10 @@ def write_workloads(manifest, out_dir, long_seconds, short_count):
 
 
 def real_time_factor(transcriber, paths, seconds):
-    from asr.inference.transcriber import transcribe_paths
-    transcribe_paths(paths[:1], transcriber, False, io.StringIO(), io.StringIO())  # warm-up: tracing
+    from asr.inference.transcriber import transcribe_files
+    list(transcribe_files(paths[:1], transcriber))  # warm-up: tracing
     start = time.perf_counter()
-    failures = transcribe_paths(paths, transcriber, False, io.StringIO(), io.StringIO())
+    failures = sum("error" in result for result in transcribe_files(paths, transcriber))
     if failures:
         raise SystemExit(f"{failures} files failed to transcribe")
     return (time.perf_counter() - start) / seconds
@@ -65,20 +64,24 @@ def main(argv=None):
     parser.add_argument("--long-seconds", type=float, default=180.0)
     parser.add_argument("--short-count", type=int, default=200)
     args = parser.parse_args(argv)
+    apply_thread_defaults()
     import_tensorflow_quietly()
+    from asr.cli.default_model import choose_model
     from asr.inference.transcriber import Transcriber
     from asr.models.export import current_onnx
     from asr.runtime import usable_cores
-    tf_transcriber = Transcriber(args.model, backend="tf")
+    model = choose_model(args.model)
+    tf_transcriber = Transcriber(model, backend="tf")
     backends = {"tf": tf_transcriber}
-    if current_onnx(tf_transcriber.model_dir):
-        backends["onnx"] = Transcriber(args.model, backend="onnx")
+    model_dir = tf_transcriber.info.layout.root
+    if current_onnx(model_dir):
+        backends["onnx"] = Transcriber(model, backend="onnx")
     else:
-        print(f"no ONNX export in {tf_transcriber.model_dir} (run `asr export`): TensorFlow only")
+        print(f"no ONNX export in {model_dir} (run `asr export`): TensorFlow only")
     with tempfile.TemporaryDirectory() as tmp:
         long_path, shorts, long_s, short_s = write_workloads(args.manifest, Path(tmp), args.long_seconds,
                                                              args.short_count)
-        print(f"model {tf_transcriber.model_dir}, {usable_cores()} cores; long: 1 file of {long_s:.0f} s; "
+        print(f"model {model_dir}, {usable_cores()} cores; long: 1 file of {long_s:.0f} s; "
               f"short: {len(shorts)} files, {short_s:.0f} s")
         rtf = {}
         for name, transcriber in backends.items():

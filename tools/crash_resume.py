@@ -27,6 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from asr.layout import RunLayout
+from asr.models.model_dir import read_model_info
+from asr.training.checkpoint import STATE_KEY
+
 CHILD_ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines as they happen, to time the start of training
 
 
@@ -63,18 +67,19 @@ def run_and_kill(command, delay, log):
 
 def check_outputs(run_dir):
     """The saved training state (None before the first checkpoint); raises if any output is torn."""
+    run = RunLayout(run_dir)
     for path in run_dir.rglob("*.json"):
         json.loads(path.read_text())
-    if (run_dir / "log.csv").is_file():
-        with open(run_dir / "log.csv", newline="") as f:
+    if run.log_csv.is_file():
+        with open(run.log_csv, newline="") as f:
             for row in csv.DictReader(f):
                 float(row["dev_wer"])
-    if not (run_dir / "checkpoint.npz").is_file():
+    if not run.checkpoint.is_file():
         return None
-    with np.load(run_dir / "checkpoint.npz") as saved:
+    with np.load(run.checkpoint) as saved:
         for name in saved.files:
             saved[name]  # reads and checks every array
-        return json.loads(str(saved["state"]))
+        return json.loads(str(saved[STATE_KEY]))
 
 
 def describe(state):
@@ -100,7 +105,7 @@ def main():
     straight, killed = out / "uninterrupted", out / "killed"
 
     startup, seconds = run_to_end(train_command(args.config, args.data_dir, straight), out / "uninterrupted.log")
-    total_steps = json.loads((straight / "training_done.json").read_text())["steps"]
+    total_steps = json.loads(RunLayout(straight).training_done.read_text())["steps"]
     print(f"uninterrupted run: {seconds:.1f} s, training from {startup:.1f} s, {total_steps} steps")
     rng = np.random.default_rng(args.seed)
     state = None
@@ -118,8 +123,9 @@ def main():
     print(f"\n{'run':<16} {'epochs':>6} {'steps':>6} {'best epoch':>10} {'dev WER':>9} {'dev loss':>9}")
     wers = []
     for name, run in runs.items():
-        summary = json.loads((run / "training_done.json").read_text())
-        kept = json.loads((run / "model" / "model.json").read_text())  # the model training kept
+        layout = RunLayout(run)
+        summary = json.loads(layout.training_done.read_text())
+        kept = read_model_info(layout.model.root).record["training"]  # the dev metrics of the model training kept
         wers.append(100 * kept["dev_wer"])
         print(f"{name:<16} {summary['epochs']:>6} {summary['steps']:>6} {summary['best_epoch']:>10} "
               f"{wers[-1]:>8.2f}% {kept['dev_loss']:>9.3f}")

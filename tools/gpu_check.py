@@ -41,11 +41,11 @@ def cudnn_decision(config, vocab_size, has_gpu):
     from asr.models.acoustic import build_model, cudnn_eligible
     model = build_model(config.model, vocab_size)
     eligible = cudnn_eligible(model)
-    for layer in model.recurrent:
-        cell = layer.forward_layer.cell
+    for layer in model.encoder.recurrent_layers():
+        cell = layer.cell
         print(f"  {layer.name}: activation {cell.activation.__name__}, recurrent {cell.recurrent_activation.__name__}, "
-              f"recurrent_dropout {cell.recurrent_dropout}, unroll {layer.forward_layer.unroll}, "
-              f"use_bias {cell.use_bias}, use_cudnn {layer.forward_layer.use_cudnn!r}")
+              f"recurrent_dropout {cell.recurrent_dropout}, unroll {layer.unroll}, "
+              f"use_bias {cell.use_bias}, use_cudnn {layer.use_cudnn!r}")
     verdict = "cuDNN kernels" if eligible and has_gpu else (
         "eligible, but no GPU: asr.models.fast_lstm on the CPU" if eligible else "NOT eligible: Keras' generic loop")
     print(f"cuDNN decision: {verdict}")
@@ -87,13 +87,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from asr.config import load_config
     from asr.data.tokenizer import make_tokenizer
-    from asr.runtime import import_tensorflow_quietly
+    from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
+    apply_thread_defaults()
     import_tensorflow_quietly()
     config = load_config(args.config)
     vocab_size = make_tokenizer(config.model.vocabulary).vocab_size
     has_gpu = environment()
-    print(f"\nmodel of {args.config}: {config.model.layers} x bidirectional {config.model.cell.upper()}-"
-          f"{config.model.units}")
+    print(f"\nmodel of {args.config}: encoder {config.model.encoder}, {config.model.layers} layers of "
+          f"{config.model.units} units")
     cudnn_decision(config, vocab_size, has_gpu)
 
     arrays = random_batch(args.batch, args.frames, args.frames // 10, vocab_size)

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from asr.config import load_config
-from asr.data.features import HOP_LENGTH, N_MELS
+from asr.data.features import frame_seconds
 from asr.data.tokenizer import make_tokenizer
 from asr.errors import AsrError
-from asr.runtime import import_tensorflow_quietly
+from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
 REPO = Path(__file__).resolve().parents[1]
 # Hours of audio each recipe config trains on (published sizes; AN4 and TIMIT approximated from utterance
@@ -36,27 +36,28 @@ ASSUMED_GPU_FLOPS = 5e12
 BYTES = 4  # float32
 
 
-def recurrent_macs_per_frame(model_config, vocab_size):
-    """Multiply-accumulates per output frame of the forward pass (frame stacking, recurrent layers, output)."""
-    m = model_config
-    cell_gates = 4 if m.cell == "lstm" else 3
-    macs, width = 0, m.stack * N_MELS
-    for _ in range(m.layers):
-        macs += 2 * cell_gates * m.units * (width + m.units)  # two directions
-        width = 2 * m.units
-    return macs + width * vocab_size
+def macs_per_frame(model):
+    """Multiply-accumulates per output frame of the forward pass (the encoder's own count, then the output
+    layer); None when the encoder cannot say."""
+    m = model.config
+    encoder_macs = type(model.encoder).macs_per_frame(m, m.stack * model.feature_dim)
+    if encoder_macs is None:
+        return None
+    return encoder_macs + model.encoder.output_dim(m.stack * model.feature_dim) * model.vocab_size
 
 
-def estimates(config, params, train_hours):
-    """(GPU memory GB, GPU hours per epoch, epochs) for training this config: arithmetic, see header."""
+def estimates(config, model, train_hours):
+    """(GPU memory GB, GPU hours per epoch or None, epochs) for training this config: arithmetic, see header."""
     m, t = config.model, config.train
     out_frames_per_batch = t.batch_frames / m.skip
     # stored activations per output frame: per layer and direction the gates + cell + hidden, and the input
     activations = out_frames_per_batch * m.layers * 2 * m.units * 8 * BYTES
-    memory_gb = (params * BYTES * 4 + activations) / 1e9  # weights, gradients, two Adam moments
-    vocab = make_tokenizer(m.vocabulary).vocab_size
-    frames_per_epoch = train_hours * 3600 * 16000 / HOP_LENGTH / m.skip
-    flops = 3 * 2 * recurrent_macs_per_frame(m, vocab) * frames_per_epoch  # forward + backward = 3x forward
+    memory_gb = (model.count_params() * BYTES * 4 + activations) / 1e9  # weights, gradients, two Adam moments
+    frames_per_epoch = train_hours * 3600 / frame_seconds(config.features) / m.skip
+    macs = macs_per_frame(model)
+    if macs is None:
+        return memory_gb, None, t.max_epochs
+    flops = 3 * 2 * macs * frames_per_epoch  # forward + backward = 3x forward
     return memory_gb, flops / ASSUMED_GPU_FLOPS / 3600, t.max_epochs
 
 
@@ -69,11 +70,11 @@ def one_tiny_step(config):
     keras.utils.set_random_seed(0)
     tiny = replace(config.model, units=16, layers=min(config.model.layers, 2))
     vocab = make_tokenizer(tiny.vocabulary).vocab_size
-    model = build_model(tiny, vocab)
+    model = build_model(tiny, vocab, config.features.n_mels)
     _, step = fixed_rate_step(model, config.train.clipnorm)
     rng = np.random.default_rng(0)
     lengths = np.array([120, 90], np.int32)
-    features = rng.normal(size=(2, 120, N_MELS)).astype(np.float32)
+    features = rng.normal(size=(2, 120, config.features.n_mels)).astype(np.float32)
     label_lengths = np.array([5, 3], np.int32)
     labels = rng.integers(1, vocab, size=(2, 5)).astype(np.int32)
     labels[1, 3:] = 0
@@ -89,15 +90,17 @@ def validate(path):
     config = load_config(path)
     key = f"{Path(path).parent.parent.name}/{Path(path).stem}"
     vocab = make_tokenizer(config.model.vocabulary).vocab_size
-    params = build_model(config.model, vocab).count_params()
+    model = build_model(config.model, vocab, config.features.n_mels)
     loss = one_tiny_step(config)
     m = config.model
-    line = (f"{key:<22} {m.layers}x{'Bi' + m.cell.upper()}-{m.units:<5} vocab {vocab:>3}  "
-            f"{params / 1e6:7.2f} M params  tiny step loss {loss:7.2f}")
+    encoder = type(model.encoder).__name__.removesuffix("Encoder")
+    line = (f"{key:<22} {m.layers}x{encoder}-{m.units:<5} vocab {vocab:>3}  "
+            f"{model.count_params() / 1e6:7.2f} M params  tiny step loss {loss:7.2f}")
     if key in TRAIN_HOURS:
-        memory, hours, epochs = estimates(config, params, TRAIN_HOURS[key])
-        line += (f"  | est. GPU memory {memory:5.2f} GB, >= {hours * 60:7.2f} min/epoch x {epochs} epochs "
-                 f"= >= {hours * epochs:6.2f} h")
+        memory, hours, epochs = estimates(config, model, TRAIN_HOURS[key])
+        line += f"  | est. GPU memory {memory:5.2f} GB, "
+        line += (f">= {hours * 60:7.2f} min/epoch x {epochs} epochs = >= {hours * epochs:6.2f} h" if hours is not None
+                 else "time: the encoder gives no cost estimate")
     return line
 
 
@@ -105,6 +108,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="*", help="default: every recipes/*/conf/*.yaml")
     args = parser.parse_args(argv)
+    apply_thread_defaults()
     import_tensorflow_quietly()  # before anything imports TensorFlow, so its start-up chatter stays silent
     import tensorflow as tf
     tf.get_logger().setLevel("ERROR")  # one traced step per config is the point here, not a retracing problem

@@ -7,6 +7,7 @@ on dev by a small grid and then applied unchanged to the other splits.
 """
 
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,8 @@ class LmDecoder:
         except ImportError:
             raise AsrError("LM decoding needs pyctcdecode and kenlm (`pip install --no-deps pyctcdecode "
                            "pygtrie kenlm`; see README)") from None
+        if not Path(arpa_path).is_file():
+            raise AsrError(f"{arpa_path}: LM file not found")
         tokenizer = tokenizer or CharTokenizer()
         try:
             with native_stderr_silenced():  # KenLM draws a progress bar of the ARPA loading on stderr

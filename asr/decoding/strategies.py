@@ -10,10 +10,10 @@ Add one with `register_strategy(Strategy("name", "my.module:make_decoder", "what
 takes (tokenizer, beam_width, lm) and returns such a decoder.
 """
 
-import importlib
 from dataclasses import dataclass
 
 from asr.errors import AsrError
+from asr.lazy_import import resolve
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,10 @@ def strategy(name):
     return _STRATEGIES[name]
 
 
-def _resolve(factory):
-    if not isinstance(factory, str):
-        return factory
-    module, _, path = factory.partition(":")
-    target = importlib.import_module(module)
-    for attribute in path.split("."):
-        target = getattr(target, attribute)
-    return target
-
-
 def make_decoder(name, tokenizer, beam_width, lm=None):
     """A decoder for strategy `name`; `lm` is what a uses_lm strategy decodes with (an ARPA path or the
     tuned weights of a run, see asr.decoding.lm_beam.LmDecoder.for_strategy)."""
     chosen = strategy(name)
     if chosen.uses_lm and lm is None:
         raise AsrError(f"decoding strategy {name} needs a word LM (--lm)")
-    return _resolve(chosen.factory)(tokenizer, beam_width, lm)
+    return resolve(chosen.factory)(tokenizer, beam_width, lm)

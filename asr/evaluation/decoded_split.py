@@ -2,7 +2,7 @@
 
 from asr.data.batching import load_utterances
 from asr.evaluation.split_report import write_split_report
-from asr.inference.predict import utterance_logits
+from asr.models.predict import utterance_logits
 
 
 class DecodedSplit:

@@ -1,1 +1,1 @@
-"""Inference: the network over feature shards, and transcription of audio files."""
+"""Inference: transcription of audio files, by TensorFlow or by the ONNX export in onnxruntime."""

@@ -13,6 +13,7 @@ class OnnxPredictor:
             raise AsrError(f"{onnx_path}: onnxruntime is not installed ({e})") from None
         options = ort.SessionOptions()  # sequential execution: ORT_PARALLEL measured 2x slower here
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.feature_dim = self.session.get_inputs()[0].shape[-1]  # (batch, frames, features per frame)
 
     def __call__(self, features, lengths):
         logits, out_lengths = self.session.run(["logits", "out_lengths"],

@@ -31,9 +31,13 @@ def load_predictor(info, backend):
         raise AsrError(f"{info.layout.root}: no ONNX export of these weights (run `asr export {info.layout.root}`)")
     if onnx is not None:
         from asr.inference.onnx_predictor import OnnxPredictor
-        return "onnx", OnnxPredictor(onnx)
-    from asr.inference.predict import tf_predictor
+        predictor = OnnxPredictor(onnx)
+        if predictor.feature_dim != info.features.n_mels:
+            raise AsrError(f"{onnx}: takes {predictor.feature_dim} features per frame, but {info.layout.json.name} "
+                           f"records n_mels {info.features.n_mels}: the model directory is inconsistent")
+        return "onnx", predictor
     from asr.models.model_dir import load_trained_model
+    from asr.models.predict import tf_predictor
     return "tf", tf_predictor(load_trained_model(info.layout.root)[0])
 
 

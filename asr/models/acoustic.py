@@ -127,7 +127,7 @@ def cudnn_eligible(model):
 
     The argument conditions are Keras' own functions (what keras.layers.LSTM/GRU call before choosing
     tf.raw_ops.CudnnRNNV3); the layer adds use_cudnn and no recurrent dropout. The mask also must be
-    right-padded, which AcousticModel.call builds by construction.
+    right-padded, which the recurrent encoders build from the lengths by construction.
     """
     rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # the module, not its rnn()
     for layer in model.encoder.recurrent_layers():

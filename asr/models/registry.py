@@ -10,9 +10,8 @@ checks) imports no TensorFlow; `register_encoder` adds one from anywhere, e.g. a
 after which `model: {encoder: my_encoder}` in a recipe config builds it.
 """
 
-import importlib
-
 from asr.errors import AsrError
+from asr.lazy_import import resolve
 
 _ENCODERS = {  # name -> "module:class" (imported on first use) or the class itself
     "bilstm": "asr.models.recurrent:BiLSTMEncoder",
@@ -36,8 +35,4 @@ def encoder_class(name):
     """The Encoder subclass registered as `name`."""
     if name not in _ENCODERS:
         raise AsrError(f"unknown encoder {name!r} (known: {', '.join(_ENCODERS)})")
-    entry = _ENCODERS[name]
-    if isinstance(entry, str):
-        module, _, attribute = entry.partition(":")
-        entry = _ENCODERS[name] = getattr(importlib.import_module(module), attribute)
-    return entry
+    return resolve(_ENCODERS[name])

@@ -1,1 +1,1 @@
-"""Training: the trainer, its traced step, checkpoints, distribution, CTC loss, logs."""
+"""Training: the trainer, its traced step, checkpoints, distribution, dev metrics, logs."""

@@ -2,7 +2,7 @@
 
 A checkpoint holds the weights, the optimizer's variables (Adam's moments and step counter), the dropout
 layers' random-generator states (all in model.variables), the loss scale and the TrainingState, keyed by
-each variable's path (e.g. "model/acoustic_model/encoder/bilstm_0/forward_lstm/lstm_cell/kernel"), so a
+each variable's place in the model (e.g. "model/encoder/recurrent/0/forward_layer/cell/kernel"), so a
 changed model is reported by the names that differ, never loaded by position into the wrong variable.
 """
 
@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from asr.errors import AsrError
@@ -38,22 +39,53 @@ class TrainingState:
     finished: bool = False
 
 
-def variable_path(variable):
-    """A Keras variable's path, or a tf.Variable's name without its ':0'."""
-    return getattr(variable, "path", None) or variable.name.split(":")[0]
+def _attributes(obj):
+    """An object's own attributes, public ones first (a sublayer is "encoder", not "_layers/2"), lists
+    expanded by position."""
+    for name in sorted(vars(obj), key=lambda n: (n.startswith("_"), n)):
+        value = vars(obj)[name]
+        if isinstance(value, (list, tuple)):
+            yield from ((f"{name}/{i}", item) for i, item in enumerate(value))
+        else:
+            yield name, value
+
+
+def structural_paths(root, prefix):
+    """{id(variable): path} of every Keras variable reachable from `root` through attributes, e.g.
+    "model/encoder/recurrent/0/forward_layer/cell/kernel". Keras' own Variable.path holds layer names
+    Keras numbers per process ("acoustic_model_3"), so it would differ between a run and its resume."""
+    paths, seen = {}, set()
+
+    def visit(obj, path):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, keras.Variable):
+            paths[id(obj)] = path
+        elif isinstance(obj, (keras.layers.Layer, keras.random.SeedGenerator)):
+            for name, child in _attributes(obj):
+                visit(child, f"{path}/{name}")
+
+    visit(root, prefix)
+    return paths
 
 
 def checkpoint_variables(model, optimizer, loss_scale=None):
-    """{key: variable} of everything a resumed run needs besides TrainingState."""
-    groups = {"model": model.variables, "optimizer": optimizer.variables,
-              "loss_scale": loss_scale.variables if loss_scale else []}
-    keyed = {}
-    for group, variables in groups.items():
-        for variable in variables:
-            key = f"{group}/{variable_path(variable)}"
-            if key in keyed:
-                raise AsrError(f"two variables share the checkpoint key {key!r}: name the layers uniquely")
-            keyed[key] = variable
+    """{key: variable} of everything a resumed run needs besides TrainingState, each keyed by where it
+    sits in the model: its attribute path; an optimizer slot by its kind and the weight it belongs to."""
+    model_paths = structural_paths(model, "model")
+    keyed = {model_paths.get(id(v), f"model/{v.path}"): v for v in model.variables}
+    slots_of = {v.path.replace("/", "_"): model_paths.get(id(v), v.path) for v in model.trainable_variables}
+    for variable in optimizer.variables:  # Keras names a slot "<weight path with _>_<kind>"
+        owner = max((flat for flat in slots_of if variable.name.startswith(flat + "_")), key=len, default=None)
+        key = (f"optimizer/{variable.name[len(owner) + 1:]}/{slots_of[owner]}" if owner
+               else f"optimizer/{variable.name}")
+        keyed[key] = variable
+    for variable in (loss_scale.variables if loss_scale else []):
+        keyed[f"loss_scale/{variable.name.split(':')[0]}"] = variable
+    expected = len(model.variables) + len(optimizer.variables) + (len(loss_scale.variables) if loss_scale else 0)
+    if len(keyed) != expected:
+        raise AsrError(f"{expected - len(keyed)} variables share a checkpoint key: name the layers uniquely")
     return keyed
 
 

@@ -24,14 +24,14 @@ def make_distribution(name):
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
         if not os.environ.get("TF_CONFIG"):
-            raise AsrError("--strategy multiworker: TF_CONFIG is not set (it names every worker and this one's "
+            raise AsrError("--distribution multiworker: TF_CONFIG is not set (it names every worker and this one's "
                            "index; see README, 'Training on several GPUs or hosts')")
         try:
             json.loads(os.environ["TF_CONFIG"])
         except ValueError as e:
-            raise AsrError(f"--strategy multiworker: TF_CONFIG is not valid JSON ({e})") from None
+            raise AsrError(f"--distribution multiworker: TF_CONFIG is not valid JSON ({e})") from None
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise AsrError(f"unknown strategy {name!r} (known: {', '.join(DISTRIBUTIONS)})")
+    raise AsrError(f"unknown distribution {name!r} (known: {', '.join(DISTRIBUTIONS)})")
 
 
 def is_chief(distribution):

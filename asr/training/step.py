@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from asr.config import PRECISIONS
 from asr.errors import AsrError
-from asr.training.losses import ctc_loss
+from asr.models.ctc_loss import ctc_loss
 
 
 def resolve_precision(name):

@@ -2,7 +2,7 @@
 
 from asr.decoding.ctc_decoders import GreedyDecoder
 from asr.evaluation.scoring import score
-from asr.inference.predict import utterance_logits
+from asr.models.predict import utterance_logits
 
 
 def dev_metrics(model, store, utterances, tokenizer):

@@ -6,7 +6,7 @@ import tensorflow as tf
 from asr.data.batching import plan_batches
 from asr.data.dataset import batch_signature
 from asr.data.padding import pad_batch
-from asr.training.losses import ctc_loss
+from asr.models.ctc_loss import ctc_loss
 
 
 def predict_function(model):
