@@ -81,7 +81,7 @@ def check_total(name, found, expected):
     """Warn (not fail: a user may prepare a subset on purpose) when a corpus has an unexpected size."""
     if found != expected:
         log.warning(f"{name}: found {found} utterances, the official release has {expected}: "
-              "an incomplete or modified copy?")
+                    "an incomplete or modified copy?")
 
 
 def count_line(split, found, kept, expected):

@@ -90,7 +90,7 @@ def split_sentences(sentences, config):
         start += size
     if len(splits["train"]) < config.train_sentences:
         log.warning(f"synth_en: only {len(splits['train'])} train sentences available "
-              f"(config asks for {config.train_sentences})")
+                    f"(config asks for {config.train_sentences})")
     return splits
 
 
@@ -156,7 +156,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     # audio of another config must never pass for this one's, so each config has its own folder
     jobs = utterance_jobs(splits, seen, unseen, config, data.wav / fingerprint(config))
     log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
-          f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
+             f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}
     with multiprocessing.Pool(jobs_count or multiprocessing.cpu_count()) as pool:
         for job, outcome in pool.imap(synthesize, jobs, chunksize=16):
@@ -169,5 +169,5 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     write_manifests(manifest_dir, rows, fingerprint(config))
     hours = sum(r["duration"] for r in rows["train"]) / 3600
     log.info(f"synth_en: wrote {', '.join(f'{k}={len(v)}' for k, v in rows.items())} utterances "
-          f"({hours:.2f} h of training audio) to {manifest_dir}")
+             f"({hours:.2f} h of training audio) to {manifest_dir}")
     return manifest_dir

@@ -9,7 +9,8 @@ import soundfile as sf
 from tests.conftest import asr
 
 
-@pytest.mark.parametrize("command", ["", "prepare", "features", "lm", "train", "evaluate", "results", "report", "export", "transcribe"])
+@pytest.mark.parametrize("command", ["", "prepare", "features", "lm", "train", "evaluate", "results", "report", "export",
+                                     "transcribe"])
 def test_every_command_explains_itself(command):
     result = asr(*([command] if command else []), "--help")
     assert result.returncode == 0 and "usage: asr" in result.stdout
@@ -117,6 +118,7 @@ def test_features_of_very_short_audio_keep_the_frame_count(length):
 @pytest.fixture(scope="module")
 def installed_python(tmp_path_factory):
     """A fresh venv with asr installed non-editable (`pip install .`); its other packages are ours."""
+    import shutil
     import site
     import subprocess
     import sys
@@ -125,7 +127,12 @@ def installed_python(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     packages = next((venv / "lib").glob("python*/site-packages"))
     (packages / "our_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")  # not our .pth files
-    source = Path(__file__).resolve().parents[1]
+    checkout, source = Path(__file__).resolve().parents[1], venv.parent / "source"
+    source.mkdir()  # a copy of what the build reads: the build writes build/ and *.egg-info beside it
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(checkout / name, source)
+    for name in ("asr", "data_prep"):
+        shutil.copytree(checkout / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                            "--target", str(packages), str(source)], capture_output=True, text=True, cwd=venv)
     assert done.returncode == 0, done.stderr[-2000:]

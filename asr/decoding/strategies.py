@@ -13,7 +13,7 @@ takes (tokenizer, beam_width, lm) and returns such a decoder.
 from dataclasses import dataclass
 
 from asr.errors import AsrError
-from asr.lazy_import import resolve
+from asr.registry import Registry, resolve
 
 
 @dataclass(frozen=True)
@@ -25,28 +25,18 @@ class Strategy:
     word_frames: bool = False  # knows which frames spelled each word, so it can time words
 
 
-_STRATEGIES = {s.name: s for s in (
+STRATEGIES = Registry("decoding strategy", {s.name: s for s in (
     Strategy("greedy", "asr.decoding.ctc_decoders:GreedyDecoder", "best path: argmax, merge repeats, drop blanks",
              word_frames=True),
     Strategy("beam", "asr.decoding.ctc_decoders:BeamDecoder", "TensorFlow's CTC beam search, no LM"),
     Strategy("beam_lm", "asr.decoding.lm_beam:LmDecoder.for_strategy",
              "beam search with a word n-gram LM (pyctcdecode + KenLM)", uses_lm=True, word_frames=True),
-)}
+)})
+strategy_names, strategy = STRATEGIES.names, STRATEGIES.get
 
 
-def register_strategy(strategy):
-    _STRATEGIES[strategy.name] = strategy
-    return strategy
-
-
-def strategy_names():
-    return tuple(_STRATEGIES)
-
-
-def strategy(name):
-    if name not in _STRATEGIES:
-        raise AsrError(f"unknown decoding strategy {name!r} (known: {', '.join(_STRATEGIES)})")
-    return _STRATEGIES[name]
+def register_strategy(entry):
+    return STRATEGIES.register(entry.name, entry)
 
 
 def make_decoder(name, tokenizer, beam_width, lm=None):

@@ -72,9 +72,9 @@ class Transcriber:
         if (words or self.strategy.uses_lm) and not info.tokenizer.spells_words:
             raise AsrError(f"{info.layout.root}: LM decoding and word timings need a character model (this one "
                            "outputs symbols such as phones)")
-        if not self.strategy.uses_lm:
-            lm = None
-        elif lm in (None, RUN_LM):
+        if lm is not None and not self.strategy.uses_lm:
+            raise AsrError(f"an LM was given, but strategy {self.strategy.name} decodes without one (use beam_lm)")
+        if self.strategy.uses_lm and lm in (None, RUN_LM):
             lm = run_lm(info)
         self.decoder = make_decoder(self.strategy.name, info.tokenizer, beam_width or info.decode.beam_width, lm)
         self.backend, self.predict = load_predictor(info, backend)

@@ -42,7 +42,7 @@ class TrainingLog:
             rate = self.utts / max(time.time() - self.clock, 1e-9)
             recent = sum(self.losses[-PRINT_EVERY:]) / len(self.losses[-PRINT_EVERY:])
             log.info(f"train:   batch {state.batch_in_epoch}/{self.num_batches} loss {recent:.2f} "
-                  f"lr {learning_rate:.2e} {rate:.1f} utt/s")
+                     f"lr {learning_rate:.2e} {rate:.1f} utt/s")
         if state.global_step % 10 == 0:
             with self.writer.as_default(step=state.global_step):
                 tf.summary.scalar("train/loss", loss)
@@ -60,8 +60,8 @@ class TrainingLog:
                 tf.summary.scalar(f"dev/{key.removeprefix('dev_')}", value)
         self.writer.flush()
         log.info(f"train: epoch {state.epoch + 1} done: train loss {train_loss:.3f}, dev loss "
-              f"{metrics['dev_loss']:.3f}, dev WER {metrics['dev_wer']:.2%}, CER {metrics['dev_cer']:.2%} "
-              f"({state.train_seconds / 60:.1f} min)")
+                 f"{metrics['dev_loss']:.3f}, dev WER {metrics['dev_wer']:.2%}, CER {metrics['dev_cer']:.2%} "
+                 f"({state.train_seconds / 60:.1f} min)")
 
     def _write_csv_row(self, row):
         """Rewrite log.csv whole (write, then rename) with this epoch's row replacing any earlier one:

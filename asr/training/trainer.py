@@ -49,7 +49,7 @@ def learning_rate_schedule(t: TrainConfig, total_steps):
 class Trainer:
     """Holds the data, model and optimizer of one run; `fit()` trains until done or interrupted.
 
-    `distribution` is a name from asr.training.distribution.DISTRIBUTIONS; only the chief writes files.
+    `distribution` is a name from asr.config.DISTRIBUTIONS; only the chief writes files.
     """
 
     def __init__(self, config: RecipeConfig, data_dir, run_dir, distribution="default"):
@@ -88,7 +88,7 @@ class Trainer:
         self.train_step = make_train_step(self.model, self.optimizer, self.distribution, self.loss_scale)
         replicas = self.distribution.num_replicas_in_sync
         log.info(f"train: {precision}, {replicas} replica{'s' * (replicas > 1)}, "
-              f"{'chief' if self.chief else 'worker'}")
+                 f"{'chief' if self.chief else 'worker'}")
 
     def _utterances(self, data, split, store):
         rows = load_manifest(data.manifest(split))
@@ -114,7 +114,7 @@ class Trainer:
             write_json(self.run.config, config_to_dict(self.config))
         if self.state.global_step:
             log.info(f"train: resuming at epoch {self.state.epoch + 1}, batch {self.state.batch_in_epoch}, "
-                  f"step {self.state.global_step}")
+                     f"step {self.state.global_step}")
         steps_left = stop_after_steps
         while not self.state.finished and steps_left != 0:
             steps_left = self._run_epoch(steps_left)
