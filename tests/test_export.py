@@ -8,8 +8,7 @@ import soundfile as sf
 
 from asr.inference.onnx_predictor import OnnxPredictor
 from asr.inference.transcriber import Transcriber
-from asr.models.export import current_onnx
-from asr.models.model_dir import load_trained_model, save_trained_model
+from asr.models.model_dir import current_onnx, load_trained_model, save_trained_model
 from asr.models.predict import tf_predictor
 from tests.test_cli import asr
 
@@ -137,3 +136,18 @@ def test_evaluate_refuses_shards_of_other_feature_settings(tiny_run, tiny_data, 
     result = asr("evaluate", "--run-dir", tiny_run, "--data-dir", data, "--split", "dev")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "other feature settings than" in result.stderr and "hop_length 200 vs 160" in result.stderr
+
+
+def test_transcription_with_an_onnx_export_never_imports_tensorflow(exported, tiny_data):
+    """The ONNX path runs without TensorFlow or Keras in the process (their import alone takes seconds)."""
+    import subprocess
+    import sys
+    wav = next((tiny_data / "wav").rglob("*.wav"))
+    probe = ("import sys; from asr.cli.main import main; code = main(['transcribe', '--model', sys.argv[1], sys.argv[2]]);"
+             " print('exit', code, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    onnx = subprocess.run([sys.executable, "-c", probe, str(exported), str(wav)], capture_output=True, text=True)
+    assert onnx.stdout.strip().splitlines()[-1] == "exit 0 False False", onnx.stdout + onnx.stderr
+    tf = subprocess.run([sys.executable, "-c", probe.replace("sys.argv[2]]", "sys.argv[2], '--backend', 'tf']"),
+                         str(exported), str(wav)], capture_output=True, text=True)
+    assert tf.stdout.strip().splitlines()[-1] == "exit 0 True True", tf.stdout + tf.stderr  # the probe can tell
+    assert onnx.stdout.splitlines()[0] == tf.stdout.splitlines()[0]  # the same transcript

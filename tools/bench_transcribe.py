@@ -68,7 +68,7 @@ def main(argv=None):
     import_tensorflow_quietly()
     from asr.cli.default_model import choose_model
     from asr.inference.transcriber import Transcriber
-    from asr.models.export import current_onnx
+    from asr.models.model_dir import current_onnx
     from asr.runtime import usable_cores
     model = choose_model(args.model)
     tf_transcriber = Transcriber(model, backend="tf")

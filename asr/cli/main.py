@@ -13,7 +13,7 @@ from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
-USES_TENSORFLOW = ("train", "evaluate", "export", "transcribe")
+USES_TENSORFLOW = ("train", "evaluate", "export")  # transcribe imports it only without a current ONNX export
 
 
 def corpus_names():

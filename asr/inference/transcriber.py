@@ -18,8 +18,8 @@ from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
 from asr.inference.chunking import chunk_bounds, frame_energy
 from asr.layout import run_of_model
-from asr.models.export import current_onnx
-from asr.models.model_dir import read_model_info
+from asr.models.model_dir import current_onnx, read_model_info
+from asr.runtime import import_tensorflow_quietly
 
 RUN_LM = "run"  # lm= this: the run's word LM with the weights `asr evaluate` tuned on dev
 
@@ -36,6 +36,7 @@ def load_predictor(info, backend):
             raise AsrError(f"{onnx}: takes {predictor.feature_dim} features per frame, but {info.layout.json.name} "
                            f"records n_mels {info.features.n_mels}: the model directory is inconsistent")
         return "onnx", predictor
+    import_tensorflow_quietly()  # only this path needs TensorFlow: the ONNX one runs without it
     from asr.models.model_dir import load_trained_model
     from asr.models.predict import tf_predictor
     return "tf", tf_predictor(load_trained_model(info.layout.root)[0])

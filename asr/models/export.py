@@ -6,22 +6,15 @@ current: export.json records the sha256 of the weights it came from, so a retrai
 decoded with a stale export. An encoder without an ONNX writer is refused before anything is written.
 """
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
 import tensorflow as tf
 
 from asr.fileio import atomic_path, write_json
-from asr.layout import ModelLayout
-from asr.models.model_dir import load_trained_model
+from asr.models.model_dir import load_trained_model, weights_digest
 from asr.models.onnx_graph import OPSET as ONNX_OPSET
 from asr.models.onnx_graph import acoustic_model_onnx
-
-
-def weights_digest(layout):
-    return hashlib.sha256(layout.weights.read_bytes()).hexdigest()
 
 
 def serving_function(model):
@@ -62,15 +55,3 @@ def export_model(model_dir):
     export_saved_model(model, layout.saved_model)
     write_json(layout.export_json, {"weights_sha256": weights_digest(layout), "onnx_opset": ONNX_OPSET})
     return layout.root
-
-
-def current_onnx(model_dir):
-    """model_dir/model.onnx if it was exported from the weights now in model_dir, else None."""
-    layout = ModelLayout(model_dir)
-    try:
-        stamp = json.loads(layout.export_json.read_text())
-    except (OSError, ValueError):
-        return None
-    if not layout.onnx.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
-        return None
-    return layout.onnx

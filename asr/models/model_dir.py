@@ -7,10 +7,11 @@ model.json (format 2):
     decode      the recipe's decoding defaults (DecodeConfig)
     data        fingerprint of the training features; commit: the code that trained it
     training    best epoch and its dev metrics
-`read_model_info` needs no TensorFlow; `load_trained_model` rebuilds the Keras model as well.
+`read_model_info` and `current_onnx` need no TensorFlow; `load_trained_model` rebuilds the Keras model.
 """
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -80,3 +81,19 @@ def load_trained_model(model_dir):
         raise AsrError(f"{info.layout.weights}: does not fit the model {info.layout.json.name} describes "
                        f"({str(e).splitlines()[0][:160]})") from None
     return model, info
+
+
+def weights_digest(layout):
+    return hashlib.sha256(layout.weights.read_bytes()).hexdigest()
+
+
+def current_onnx(model_dir):
+    """model_dir/model.onnx if `asr export` wrote it from the weights now in model_dir, else None."""
+    layout = ModelLayout(model_dir)
+    try:
+        stamp = json.loads(layout.export_json.read_text())
+    except (OSError, ValueError):
+        return None
+    if not layout.onnx.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
+        return None
+    return layout.onnx
