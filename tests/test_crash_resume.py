@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_training_killed_three_times_ends_like_an_uninterrupted_run(tiny_data, tmp_path):
     config = tmp_path / "tiny.yaml"
-    values = {**TINY, "model": {**TINY["model"], "dropout": 0.1}, "train": {**TINY["train"], "max_epochs": 4}}
+    # 24 steps, so that tracing the first step (seconds) is a small part of the training the kills are drawn over
+    values = {**TINY, "model": {**TINY["model"], "dropout": 0.1},
+              "train": {**TINY["train"], "max_epochs": 8, "patience": 8}}
     config.write_text(yaml.safe_dump(values))
     result = subprocess.run([sys.executable, "tools/crash_resume.py", "--config", str(config), "--data-dir",
                              str(tiny_data), "--out", str(tmp_path / "out"), "--kills", "3", "--seed", "6",
