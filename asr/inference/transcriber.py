@@ -37,9 +37,9 @@ def load_predictor(info, backend):
                            f"records n_mels {info.features.n_mels}: the model directory is inconsistent")
         return "onnx", predictor
     import_tensorflow_quietly()  # only this path needs TensorFlow: the ONNX one runs without it
-    from asr.models.model_dir import load_trained_model
+    from asr.models.model_dir import build_trained_model
     from asr.models.predict import tf_predictor
-    return "tf", tf_predictor(load_trained_model(info.layout.root)[0])
+    return "tf", tf_predictor(build_trained_model(info))
 
 
 def run_lm(info):

@@ -72,15 +72,20 @@ def read_model_info(model_dir):
 
 def load_trained_model(model_dir):
     """(Keras model, ModelInfo): rebuilt from model.json, weights loaded (on a CPU whatever it trained on)."""
-    from asr.models.acoustic import build_model
     info = read_model_info(model_dir)
+    return build_trained_model(info), info
+
+
+def build_trained_model(info):
+    """The Keras model a ModelInfo describes, with its weights loaded."""
+    from asr.models.acoustic import build_model
     model = build_model(info.model, info.tokenizer.vocab_size, info.features.n_mels)
     try:
         model.load_weights(str(info.layout.weights))
     except (OSError, ValueError) as e:
         raise AsrError(f"{info.layout.weights}: does not fit the model {info.layout.json.name} describes "
                        f"({str(e).splitlines()[0][:160]})") from None
-    return model, info
+    return model
 
 
 def weights_digest(layout):
