@@ -34,6 +34,11 @@ def write_text(path, text):
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_bytes(path, data):
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def write_json(path, obj):
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 

@@ -64,6 +64,7 @@ class RunLayout:
         self.decode = self.root / "decode"
         self.lm_weights = self.decode / "lm_weights.json"
         self.report = self.root / "report.html"
+        self.inspection = self.root / "inspect"  # `asr inspect` figures and statistics
 
     def decoded(self, split, strategy):
         """The report directory of one split decoded by one strategy (greedy keeps the bare split name)."""

@@ -9,8 +9,8 @@ import soundfile as sf
 from tests.conftest import asr
 
 
-@pytest.mark.parametrize("command", ["", "prepare", "features", "lm", "train", "evaluate", "results", "report", "export",
-                                     "transcribe"])
+@pytest.mark.parametrize("command", ["", "prepare", "features", "lm", "train", "evaluate", "results", "report",
+                                     "export", "transcribe", "inspect"])
 def test_every_command_explains_itself(command):
     result = asr(*([command] if command else []), "--help")
     assert result.returncode == 0 and "usage: asr" in result.stdout

@@ -143,7 +143,8 @@ def test_transcription_with_an_onnx_export_never_imports_tensorflow(exported, ti
     import subprocess
     import sys
     wav = next((tiny_data / "wav").rglob("*.wav"))
-    probe = ("import sys; from asr.cli.main import main; code = main(['transcribe', '--model', sys.argv[1], sys.argv[2]]);"
+    probe = ("import sys; from asr.cli.main import main; "
+             "code = main(['transcribe', '--model', sys.argv[1], sys.argv[2]]);"
              " print('exit', code, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
     onnx = subprocess.run([sys.executable, "-c", probe, str(exported), str(wav)], capture_output=True, text=True)
     assert onnx.stdout.strip().splitlines()[-1] == "exit 0 False False", onnx.stdout + onnx.stderr

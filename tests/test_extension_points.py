@@ -44,7 +44,7 @@ def test_a_registered_encoder_is_a_config_choice_and_trains_one_step():
     _, step = fixed_rate_step(model, clipnorm=5.0)
     rng = np.random.default_rng(0)
     features = rng.normal(size=(2, 60, 80)).astype(np.float32)
-    loss, applied = step(repeated_batch(features, np.array([60, 45]), np.array([[3, 4, 5], [6, 7, 0]]),
+    loss, applied, _ = step(repeated_batch(features, np.array([60, 45]), np.array([[3, 4, 5], [6, 7, 0]]),
                                         np.array([3, 2])))
     assert np.isfinite(float(loss)) and bool(applied)
     assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, model.encoder.trainable_weights))

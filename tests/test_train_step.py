@@ -44,7 +44,7 @@ def test_a_nonfinite_batch_moves_no_weight_and_no_adam_state():
     before = values(model.variables) + values(optimizer.variables)
     features, *rest = random_batch(seed=1)
     features[1, 5, 7] = np.nan  # one bad value in one utterance
-    loss, applied = step(repeated_batch(features, *rest))
+    loss, applied, _ = step(repeated_batch(features, *rest))
     assert np.isnan(float(loss)) and not bool(applied)
     after = values(model.variables) + values(optimizer.variables)
     for a, b in zip(before, after):
@@ -93,7 +93,7 @@ def test_float16_loss_scaling_lowers_the_scale_until_the_step_is_finite():
     before = values(model.trainable_variables)
     applied_at = None
     for number in range(20):
-        loss, applied = step(batches)
+        loss, applied, _ = step(batches)
         assert np.isfinite(float(loss))  # the loss itself is float32 and finite; scaled gradients overflow
         if bool(applied):
             applied_at = number

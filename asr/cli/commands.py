@@ -3,6 +3,7 @@
 import sys
 
 from asr.config import RecipeConfig, load_config
+from asr.errors import AsrError
 
 
 def recipe_config(args):
@@ -64,4 +65,31 @@ def cmd_transcribe(args):
                               lm, args.json)
     failures = print_transcripts(transcribe_files(args.files, transcriber), args.json, len(args.files) > 1,
                                  sys.stdout, sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_inspect(args):
+    from asr.inspection.inspect_run import default_out_dir, inspect_files, inspect_split, statistics_table
+    from asr.layout import model_layout, run_of_model
+    from asr.models.model_dir import load_trained_model
+    if not args.files and not args.data_dir:
+        raise AsrError("give AUDIO files, --data-dir (statistics over a split), or both")
+    if args.utterances < 1 or (args.layer is not None and args.layer < 1):
+        raise AsrError("--utterances and --layer count from 1")
+    model, info = load_trained_model(args.run_dir)
+    out = args.out or default_out_dir(run_of_model(model_layout(args.run_dir)).root)
+    failures = 0
+    for result in inspect_files(model, info, args.files, out, args.layer):
+        if "error" in result:
+            print(f"asr inspect: {result['error']}", file=sys.stderr, flush=True)
+            failures += 1
+            continue
+        print(f"{result['file']}: {result['summary']['text']}")
+        for c in result["summary"]["context"]:
+            print(f"  from the input of layer {c['from_layer']}: looks back {c['past_ms']:.0f} ms, "
+                  f"ahead {c['future_ms']:.0f} ms")
+        print(f"  wrote {result['out']}/", flush=True)
+    if args.data_dir:
+        print(statistics_table(inspect_split(model, info, args.data_dir, args.split, out, args.utterances)))
+        print(f"wrote {out}/{args.split}_statistics.json")
     return 1 if failures else 0

@@ -1,5 +1,5 @@
 """`asr` argument parsing and dispatch: prepare, features, lm, train, evaluate, results, report, export,
-transcribe. Problems with the user's input are printed as one line (`asr <command>: <file>: <problem>`)
+transcribe, inspect. Problems with the user's input are printed as one line (`asr <command>: <file>: <problem>`)
 with exit status 1, never as a traceback. Choices come from the registries (corpora, decoding strategies,
 distributions), so a registered addition appears here by itself."""
 
@@ -13,7 +13,7 @@ from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
-USES_TENSORFLOW = ("train", "evaluate", "export")  # transcribe imports it only without a current ONNX export
+USES_TENSORFLOW = ("train", "evaluate", "export", "inspect")  # transcribe imports it only without a current ONNX export
 
 
 def corpus_names():
@@ -103,6 +103,21 @@ def add_evaluation_commands(sub, common):
                    help="another run scored on the same splits: paired comparison table")
 
 
+def add_inspect_command(sub, common):
+    p = add_command(sub, "inspect", commands.cmd_inspect, common, help="see inside the model: gates, gradient flow, "
+                    "saliency, unit probes", description="For each AUDIO file write OUT/<stem>/ (gates and cell "
+                    "state per layer, gradient flow through time, word saliency, summary.json); with --data-dir, "
+                    "statistics over a sample of a split (effective context per layer, gate saturation, probe "
+                    "units). README: 'Inside the model'.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
+    p.add_argument("files", nargs="*", metavar="AUDIO", help="audio files (any format libsndfile reads, ≤ 60 s)")
+    p.add_argument("--layer", type=int, help="draw the gates of this layer only (1 = nearest the input)")
+    p.add_argument("--out", help="output directory (default: RUN_DIR/inspect)")
+    p.add_argument("--data-dir", help="also compute statistics over a sample of --split of this data directory")
+    p.add_argument("--split", default="dev", help="split for the statistics (dev)")
+    p.add_argument("--utterances", type=int, default=20, help="utterances sampled for the statistics (20)")
+
+
 def add_transcribe_command(sub, common):
     p = add_command(sub, "transcribe", commands.cmd_transcribe, common, help="transcribe audio files",
                     description="Print a transcript per file (any format libsndfile reads, any rate).")
@@ -131,6 +146,7 @@ def build_parser():
     add_model_commands(sub, common)
     add_evaluation_commands(sub, common)
     add_transcribe_command(sub, common)
+    add_inspect_command(sub, common)
     return parser
 
 

@@ -2,8 +2,9 @@
 
 Sections: results per split and decoding strategy with 95 % intervals; paired comparisons (each
 strategy against greedy, and against other runs given with --compare); training curves; WER by
-utterance length; the worst utterances with their alignment, spectrogram and CTC posteriorgram.
-It reads only what `asr train` and `asr evaluate` wrote, plus the split's feature shards.
+utterance length; the worst utterances with their alignment, spectrogram and CTC posteriorgram; inside
+the model (asr.inspection: gates, gradient flow, saliency for a few dev utterances, and dev-set
+statistics). It reads what `asr train` and `asr evaluate` wrote, the splits' feature shards, and the model.
 """
 
 import base64
@@ -24,6 +25,7 @@ from asr.layout import DataLayout, RunLayout
 from asr.models.model_dir import read_model_info
 
 WORST_SHOWN = 5
+INSIDE_SHOWN = 2  # utterances drawn in "Inside the model" (the first with its gate maps)
 LENGTH_BUCKETS = ((1, 4), (5, 6), (7, 8), (9, 11), (12, 99))
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -159,6 +161,38 @@ def worst_section(run_dir, data_dir, split):
     return "".join(parts)
 
 
+def inside_section(run_dir, data_dir, splits):
+    """Gates (forget gate and cell state, or a GRU's update gate and hidden state) of the first and last
+    layer, gradient flow and saliency for INSIDE_SHOWN utterances; effective context, gate saturation
+    and probe units over a sample of the split."""
+    from asr.inspection.dev_statistics import dev_statistics, sample, split_utterances
+    from asr.inspection.inspect_run import statistics_table
+    from asr.inspection.plots import probes_figure
+    from asr.inspection.utterance_view import chosen_stages, utterance_views
+    from asr.models.model_dir import load_trained_model
+    data = DataLayout(data_dir)
+    split = "dev" if "dev" in splits else splits[0]
+    model, info = load_trained_model(RunLayout(run_dir).model.root)
+    store = FeatureStore(data.feature_split(split))
+    stages = chosen_stages(model, None)
+    layers = sorted({stages[0] + 1, stages[-1] + 1}) if stages else []
+    parts = [f"<h2>Inside the model ({html.escape(split)})</h2><p>What the recurrent layers do, read from the "
+             "model's own weights and gradients (<code>asr inspect</code> draws these for any audio file; the "
+             "README's <i>Inside the model</i> explains how to read them).</p>"]
+    for k, utt in enumerate(sample(split_utterances(data.manifest(split), store, info), INSIDE_SHOWN)):
+        figures, summary = utterance_views(model, info, store[utt.id], layers if k == 0 else [],
+                                           ("forget", "update", "cell", "hidden"))
+        parts.append(f"<h3>{html.escape(utt.id)}</h3><pre>REF: {html.escape(utt.text)}\n"
+                     f"HYP: {html.escape(summary['text'])}</pre>")
+        parts += [img(png) for png in figures.values()]
+    stats = dev_statistics(model, info, data.manifest(split), store)
+    parts.append(f"<h3>Over {stats['utterances']} {html.escape(split)} utterances</h3>"
+                 f"<pre>{html.escape(statistics_table(stats))}</pre>")
+    if any(stats["probes"].values()):
+        parts.append(img(probes_figure(stats["probes"])))
+    return "".join(parts)
+
+
 def write_html_report(run_dir, data_dir, splits, compare=()):
     """Write RUN_DIR/report.html; returns its path."""
     run_dir = Path(run_dir)
@@ -168,7 +202,7 @@ def write_html_report(run_dir, data_dir, splits, compare=()):
     main_split = "test" if "test" in splits else splits[-1]
     body = "".join([summary_section(run_dir, splits), comparison_section(run_dir, splits, compare),
                     curves_section(run_dir), length_section(run_dir, main_split),
-                    worst_section(run_dir, data_dir, main_split)])
+                    worst_section(run_dir, data_dir, main_split), inside_section(run_dir, data_dir, splits)])
     path = RunLayout(run_dir).report
     write_text(path, PAGE.format(title=html.escape(f"asr evaluation report: {run_dir.name}"), body=body))
     return path

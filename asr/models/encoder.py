@@ -7,6 +7,9 @@ encoder for that). The optional parts say what else the toolkit can do with it:
     recurrent_layers()   the Keras RNN layers, checked for cuDNN eligibility (asr.models.acoustic)
     write_onnx()         its part of the ONNX graph (`asr export`); without it, export is refused
     macs_per_frame()     its cost, for tools/validate_configs.py estimates
+    stages()             itself as a chain of per-layer functions (asr.inspection takes gradients at each
+                         layer's input); default: one stage, the whole encoder
+    traced_recurrences() which recurrent layers' gates asr.inspection can recompute, at which stage
 """
 
 import keras
@@ -29,6 +32,15 @@ class Encoder(keras.layers.Layer):
         raise NotImplementedError
 
     def recurrent_layers(self):
+        return []
+
+    def stages(self):
+        """[f(x, lengths) -> x] whose chain is call(x, lengths) at inference (no dropout)."""
+        return [lambda x, lengths: self(x, lengths, training=False)]
+
+    def traced_recurrences(self):
+        """[(stage, direction name, Keras LSTM or GRU layer, reads time backwards)]: the recurrent layers
+        whose gates asr.inspection.gates recomputes from the stage's input."""
         return []
 
     def write_onnx(self, graph, x, lengths):

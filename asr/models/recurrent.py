@@ -7,6 +7,8 @@ utterance's true last frame and never reads padding. On a CPU, LSTM layers are c
 asr.models.fast_lstm from the very same weights.
 """
 
+import functools
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -41,10 +43,14 @@ class BiRecurrentEncoder(Encoder):
         self.fast_cpu_lstm = self.CELL == "lstm" and not tf.config.list_physical_devices("GPU")
 
     def call(self, x, lengths, training=False):
-        mask = ops.arange(ops.shape(x)[1])[None, :] < lengths[:, None]  # (B, T'), right-padded
-        for layer, dropout in zip(self.recurrent, self.dropouts):
-            x = dropout(self._layer(layer, x, mask, lengths, training), training=training)
+        for k in range(len(self.recurrent)):
+            x = self._stage(k, x, lengths, training)
         return x
+
+    def _stage(self, k, x, lengths, training=False):
+        """Bidirectional layer k, then its dropout: (B, T', F) -> (B, T', 2 * units)."""
+        mask = ops.arange(ops.shape(x)[1])[None, :] < lengths[:, None]  # (B, T'), right-padded
+        return self.dropouts[k](self._layer(self.recurrent[k], x, mask, lengths, training), training=training)
 
     def _layer(self, layer, x, mask, lengths, training):
         """(B, T', F) -> (B, T', 2 * units), by Keras or by asr.models.fast_lstm with the layer's weights."""
@@ -59,6 +65,13 @@ class BiRecurrentEncoder(Encoder):
 
     def recurrent_layers(self):
         return [direction for layer in self.recurrent for direction in (layer.forward_layer, layer.backward_layer)]
+
+    def stages(self):
+        return [functools.partial(self._stage, k) for k in range(len(self.recurrent))]
+
+    def traced_recurrences(self):
+        return [(k, direction, getattr(layer, f"{direction}_layer"), direction == "backward")
+                for k, layer in enumerate(self.recurrent) for direction in ("forward", "backward")]
 
     def write_onnx(self, graph, x, lengths):
         from asr.models.onnx_recurrent import bidirectional_layer_onnx

@@ -1,4 +1,5 @@
-"""Training logs: a progress line (or bar on a terminal), log.csv, and TensorBoard scalars."""
+"""Training logs: a progress line (or bar on a terminal), log.csv, and TensorBoard: loss and learning rate,
+per-layer gradient norms (every 10 steps), and histograms of every gate on one dev utterance (each epoch)."""
 
 import csv
 import io
@@ -7,21 +8,38 @@ import sys
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from asr.fileio import write_text
+from asr.inspection.forward import look_inside
+from asr.inspection.gates import GATES
+from asr.training.checkpoint import structural_paths
 
 log = logging.getLogger(__name__)
 
 PRINT_EVERY = 50
+SUMMARY_EVERY = 10  # steps between TensorBoard scalars (step 1 too)
 CSV_FIELDS = ["epoch", "step", "train_loss", "dev_loss", "dev_wer", "dev_cer", "learning_rate", "train_minutes"]
 
 
-class TrainingLog:
-    """Progress on stdout; with `write_files` (the chief), log.csv and TensorBoard scalars too."""
+def gradient_groups(model):
+    """{layer name: [indices into model.trainable_variables]}, e.g. "encoder/recurrent/0/forward_layer"."""
+    paths = structural_paths(model, "model")
+    groups = {}
+    for index, variable in enumerate(model.trainable_variables):
+        parts = paths[id(variable)].split("/")[1:-1]  # without "model/" and the variable's own name
+        name = "/".join(parts[:-1] if parts[-1] == "cell" else parts)
+        groups.setdefault(name, []).append(index)
+    return groups
 
-    def __init__(self, run, write_files=True):
-        """run: the RunLayout whose log.csv and tensorboard/ to write."""
+
+class TrainingLog:
+    """Progress on stdout; with `write_files` (the chief), log.csv and TensorBoard summaries too."""
+
+    def __init__(self, run, write_files=True, gradient_groups=None):
+        """run: the RunLayout whose log.csv and tensorboard/ to write; gradient_groups: see gradient_groups()."""
+        self.gradient_groups = gradient_groups or {}
         self.csv_path = run.log_csv
         self.writer = (tf.summary.create_file_writer(str(run.tensorboard)) if write_files
                        else tf.summary.create_noop_writer())
@@ -33,7 +51,8 @@ class TrainingLog:
         self.bar = keras.utils.Progbar(num_batches) if self.tty else None
         log.info(f"train: epoch {state.epoch + 1}: {num_batches} batches")
 
-    def step(self, state, loss, learning_rate, utterances):
+    def step(self, state, loss, learning_rate, utterances, gradient_norms=None):
+        """gradient_norms: (trainable variables,) tensor of the step's gradient norms, or None."""
         self.losses.append(loss)
         self.lr, self.utts = learning_rate, self.utts + utterances
         if self.bar is not None:
@@ -43,10 +62,23 @@ class TrainingLog:
             recent = sum(self.losses[-PRINT_EVERY:]) / len(self.losses[-PRINT_EVERY:])
             log.info(f"train:   batch {state.batch_in_epoch}/{self.num_batches} loss {recent:.2f} "
                      f"lr {learning_rate:.2e} {rate:.1f} utt/s")
-        if state.global_step % 10 == 0:
+        if state.global_step % SUMMARY_EVERY == 0 or state.global_step == 1:  # and the untrained model's first
             with self.writer.as_default(step=state.global_step):
                 tf.summary.scalar("train/loss", loss)
                 tf.summary.scalar("train/learning_rate", learning_rate)
+                if gradient_norms is not None:
+                    norms = np.asarray(gradient_norms, np.float64)
+                    for name, indices in self.gradient_groups.items():
+                        tf.summary.scalar(f"gradient_norm/{name}", float(np.sqrt(np.sum(norms[indices] ** 2))))
+
+    def gate_histograms(self, state, model, features):
+        """Histograms of every gate of every traced recurrent layer on one utterance's features."""
+        if not self.write_files:
+            return
+        with self.writer.as_default(step=state.global_step):
+            for stage, direction, traces in look_inside(model, features).recurrences:
+                for gate in sorted(GATES & set(traces)):
+                    tf.summary.histogram(f"gates/layer{stage + 1}_{direction}/{gate}", traces[gate])
 
     def end_epoch(self, state, metrics):
         train_loss = state.epoch_loss_sum / max(state.epoch_loss_count, 1)  # the whole epoch, across resumes

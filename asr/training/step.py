@@ -52,7 +52,9 @@ def all_finite(loss, grads):
 
 
 def make_train_step(model, optimizer, distribution=None, loss_scale=None):
-    """step(iterator) -> (global mean loss, applied): one batch from a distributed iterator.
+    """step(iterator) -> (global mean loss, applied, gradient norms): one batch from a distributed iterator.
+
+    The gradient norms (one per trainable variable, before clipping) feed TensorBoard's per-layer view.
 
     Build the model, the optimizer (optimizer.build) and `loss_scale` inside `distribution.scope()`.
     """
@@ -81,7 +83,7 @@ def make_train_step(model, optimizer, distribution=None, loss_scale=None):
         applied = tf.cond(finite, lambda: apply(grads), lambda: tf.constant(False))
         if loss_scale is not None:
             loss_scale.update(finite)
-        return loss, applied
+        return loss, applied, tf.stack([tf.norm(tf.cast(g, tf.float32)) for g in grads])
 
     return train_step
 

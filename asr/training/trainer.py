@@ -31,7 +31,7 @@ from asr.models.model_dir import save_trained_model
 from asr.provenance import check_same_features, feature_settings
 from asr.training.checkpoint import checkpoint_variables, restore_checkpoint, save_checkpoint
 from asr.training.distribution import agree_across_workers, is_chief, make_distribution, reduce_across_replicas
-from asr.training.log import TrainingLog
+from asr.training.log import TrainingLog, gradient_groups
 from asr.training.step import LossScale, distributed_batches, make_train_step, resolve_precision
 from asr.training.validation import dev_metrics
 
@@ -64,7 +64,7 @@ class Trainer:
         self._build(load_cmvn(data.cmvn))
         self.state = restore_checkpoint(self.run.checkpoint, self.variables)
         agree_across_workers(self.distribution, self.state.global_step, "the step to resume from")
-        self.log = TrainingLog(self.run, write_files=self.chief)
+        self.log = TrainingLog(self.run, write_files=self.chief, gradient_groups=gradient_groups(self.model))
 
     def _store(self, data, split):
         """The split's shards, refused when made with other feature settings than the config's."""
@@ -137,13 +137,13 @@ class Trainer:
         self.log.start_epoch(state, len(plan))
         started = saved = time.time()
         while state.batch_in_epoch < len(plan) and steps_left != 0:
-            loss, applied = self.train_step(batches)
+            loss, applied, gradient_norms = self.train_step(batches)
             loss = float(loss)
             self._record_loss(loss, bool(applied))
             utterances = len(plan[state.batch_in_epoch])
             state.batch_in_epoch += 1
             state.global_step += 1
-            self.log.step(state, loss, float(self.optimizer.learning_rate), utterances)
+            self.log.step(state, loss, float(self.optimizer.learning_rate), utterances, gradient_norms)
             steps_left = None if steps_left is None else steps_left - 1
             if state.global_step % t.checkpoint_every_steps == 0 or steps_left == 0 \
                     or time.time() - saved > 60 * t.checkpoint_every_minutes:
@@ -196,6 +196,7 @@ class Trainer:
                                                                                        **metrics})
         else:
             state.epochs_without_improvement += 1
+        self.log.gate_histograms(state, self.model, self.dev_store[min(u.id for u in self.dev_utts)])
         self.log.end_epoch(state, metrics)
         state.epoch += 1
         state.batch_in_epoch, state.epoch_loss_sum, state.epoch_loss_count = 0, 0.0, 0
