@@ -8,6 +8,7 @@ from keras import ops
 
 from asr.config import ModelConfig
 from asr.data.tokenizer import CharTokenizer
+from asr.errors import AsrError
 from asr.inspection import gradients, probes
 from asr.inspection.forward import encoder_inputs, look_inside
 from asr.inspection.gates import trace_layer
@@ -50,7 +51,7 @@ def test_gate_traces_match_the_keras_layer_and_a_hand_written_step(cell):
     for b, n in enumerate(lengths):
         for k, (direction, reverse) in enumerate([("forward_layer", False), ("backward_layer", True)]):
             sub = getattr(layer, direction)
-            traces = trace_layer(sub, x[b, :n], reverse)
+            traces = trace_layer(sub, x[b, :n])
             np.testing.assert_allclose(traces["hidden"], keras_out[b, :n, 6 * k:6 * (k + 1)], atol=2e-5)
             weights = [np.asarray(w) for w in (sub.cell.kernel, sub.cell.recurrent_kernel, sub.cell.bias)]
             for t in range(n):
@@ -66,12 +67,13 @@ def test_gate_traces_match_the_keras_layer_and_a_hand_written_step(cell):
 
 
 @pytest.mark.parametrize("encoder", ["bilstm", "bigru"])
-def test_the_stages_chain_to_the_encoder_and_the_traces_to_the_next_stage_input(encoder):
+def test_the_stages_compute_the_model_and_the_traces_the_next_stage_input(encoder):
     keras.utils.set_random_seed(1)
     model = build_model(ModelConfig(encoder=encoder, layers=2, units=8), 29, feature_dim=10)
     features = np.random.default_rng(1).normal(size=(40, 10)).astype(np.float32)
     inputs, encoded, lengths = encoder_inputs(model, model.cmvn(features[None]), np.array([40]))
-    np.testing.assert_allclose(encoded, model.encoder(inputs[0], lengths), atol=1e-5)
+    logits, _ = model((features[None], np.array([40])))
+    np.testing.assert_allclose(model.classifier(encoded), logits, atol=1e-5)
     inside = look_inside(model, features)
     outputs = inside.stage_inputs[1:] + [np.asarray(encoded)[0]]
     for stage, direction, traces in inside.recurrences:
@@ -94,7 +96,7 @@ class ToyCausalEncoder(Encoder):
         return self.config.units
 
     def traced_recurrences(self):
-        return [(0, "forward", self.lstm, False)]
+        return [(0, "forward", self.lstm)]
 
 
 def causal_model():
@@ -116,15 +118,19 @@ def test_saliency_outside_a_causal_models_receptive_field_is_exactly_zero():
 def test_effective_context_is_the_central_mass_around_the_frame():
     norms = np.zeros(21)
     norms[8:13] = 1.0  # mass spread evenly over frames 8..12
-    assert gradients.effective_context(norms, 10, mass=0.8) == (2, 2)
-    assert gradients.effective_context(np.zeros(5), 2) == (0, 0)
+    assert gradients.effective_context(norms, 10, mass=0.8) == (2, 2, 5)
+    assert gradients.effective_context(norms, 3, mass=0.8) == (0, 9, 5)  # the span lies wholly ahead
+    assert gradients.effective_context(np.zeros(5), 2) == (0, 0, 0)
 
 
 def test_probes_find_a_unit_planted_to_track_a_feature():
+    keras.utils.set_random_seed(4)
     model = build_model(ModelConfig(layers=1, units=8, stack=1, skip=1), 29, feature_dim=6)
+    backward = model.encoder.recurrent[0].backward_layer.cell
+    backward.kernel.assign(np.asarray(backward.kernel) * (np.arange(6) > 0)[:, None])  # blind to feature 0
     cell = model.encoder.recurrent[0].forward_layer.cell
     kernel, bias = np.asarray(cell.kernel).copy(), np.zeros(32, np.float32)
-    kernel[0, :] = 0.0  # no other unit sees feature 0
+    kernel[0, :] = 0.0  # no other forward unit sees feature 0
     kernel[:, 16 + 3] = 0.0
     kernel[0, 16 + 3] = 5.0  # unit 3's candidate follows feature 0
     bias[[0 + 3, 24 + 3]], bias[8 + 3] = 10.0, -10.0  # unit 3: input and output gates open, forgets at once
@@ -161,3 +167,25 @@ def test_frame_properties_label_vowels_boundaries_and_letters():
     np.testing.assert_array_equal(vowel[valid], [1, 1, 0, 0])
     np.testing.assert_array_equal(properties["emits 'b'"][0], [0, 0, 0, 0, 0, 1, 0])
     assert not properties["silence"][0].any()  # the same energy everywhere: nothing 30 dB below the peak
+
+
+def test_utterance_views_draw_every_figure_when_the_model_emits(tmp_path):
+    from asr.config import DecodeConfig, FeatureConfig
+    from asr.inspection.utterance_view import utterance_views
+    from asr.models.model_dir import ModelInfo
+    keras.utils.set_random_seed(5)
+    config = ModelConfig(layers=2, units=8)
+    model = build_model(config, 29, feature_dim=80)
+    tokenizer = CharTokenizer()
+    bias = np.zeros(29, np.float32)
+    bias[tokenizer.encode("a")[0]] = 50.0  # the network says "a" whatever it hears
+    model.classifier.bias.assign(bias)
+    info = ModelInfo(None, config, FeatureConfig(), DecodeConfig(), tokenizer, {})
+    features = np.random.default_rng(5).normal(size=(90, 80)).astype(np.float32)
+    figures, summary = utterance_views(model, info, features, layers=[2])
+    assert set(figures) == {"gates_layer2", "context", "saliency"}
+    assert all(png.startswith(b"\x89PNG") for png in figures.values())
+    assert summary["text"] == "a" and [w["word"] for w in summary["words"]] == ["a"]
+    assert [c["from_layer"] for c in summary["context"]] == [1, 2]
+    with pytest.raises(AsrError, match="too short to inspect"):
+        utterance_views(model, info, features[:2])

@@ -13,7 +13,8 @@ from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
-USES_TENSORFLOW = ("train", "evaluate", "export", "inspect")  # transcribe imports it only without a current ONNX export
+# transcribe imports TensorFlow only without a current ONNX export
+USES_TENSORFLOW = ("train", "evaluate", "report", "export", "inspect")
 
 
 def corpus_names():

@@ -43,7 +43,7 @@ def split_utterances(manifest, store, info):
 def dev_statistics(model, info, manifest, store, count=SAMPLE_UTTERANCES):
     """A JSON-ready dict of the split's statistics over `count` utterances of `manifest` (features in `store`)."""
     utterances = sample(split_utterances(manifest, store, info), count)
-    extents = defaultdict(list)  # stage -> [(past, future)]
+    extents = defaultdict(list)  # stage -> [(past, future, span)]
     gate_counts = defaultdict(lambda: np.zeros(3))  # (stage, direction, gate) -> (below 0.1, above 0.9, all)
     hidden, labels = defaultdict(list), defaultdict(list)
     for utt in utterances:
@@ -78,12 +78,12 @@ def context_summary(extents, info):
     """Per stage, the mean and median frames looked back and ahead, also in milliseconds."""
     frame_ms = 1000 * info.model.skip * info.features.hop_length / info.features.sample_rate
     rows = []
-    for stage, pairs in sorted(extents.items()):
-        past, future = np.array(pairs, float).T
-        rows.append({"from_layer": stage + 1, "targets": len(pairs), "past_frames": float(past.mean()),
+    for stage, triples in sorted(extents.items()):
+        past, future, span = np.array(triples, float).T
+        rows.append({"from_layer": stage + 1, "targets": len(triples), "past_frames": float(past.mean()),
                      "future_frames": float(future.mean()), "past_ms": float(past.mean() * frame_ms),
                      "future_ms": float(future.mean() * frame_ms),
-                     "span_ms_median": float(np.median(past + future + 1) * frame_ms)})
+                     "span_ms_median": float(np.median(span) * frame_ms)})
     return rows
 
 

@@ -34,6 +34,6 @@ def look_inside(model, features):
     inputs, encoded, _ = encoder_inputs(model, model.cmvn(features[None]), tf.constant([len(features)]))
     log_probs = tf.nn.log_softmax(model.classifier(encoded)[0]).numpy()
     stage_inputs = [x[0].numpy() for x in inputs]
-    recurrences = [(stage, direction, trace_layer(layer, stage_inputs[stage], reverse))
-                   for stage, direction, layer, reverse in model.encoder.traced_recurrences()]
+    recurrences = [(stage, direction, trace_layer(layer, stage_inputs[stage]))
+                   for stage, direction, layer in model.encoder.traced_recurrences()]
     return Inside(features, stage_inputs, log_probs, recurrences)

@@ -10,12 +10,15 @@ one utterance (at its true length, so padding plays no part) and keep everything
         update z = σ(a_z + u_z), reset r = σ(a_r + u_r), candidate n = tanh(a_h + r ⊙ u_h)
         hidden h = z ⊙ h + (1 - z) ⊙ n
 
-A direction that reads time backwards runs over the reversed utterance and its traces are reversed back,
+A direction that reads time backwards (go_backwards) runs over the reversed utterance and its traces are reversed back,
 so row t is always frame t. tests/test_inspection.py checks `hidden` against the Keras layer's output
 (padded batch, both directions) and each gate against a single hand-written step.
 """
 
+import keras
 import numpy as np
+
+from asr.errors import AsrError
 
 LSTM_TRACES = ("input", "forget", "output", "candidate", "cell", "hidden")
 GRU_TRACES = ("update", "reset", "candidate", "hidden")
@@ -61,15 +64,24 @@ def gru_trace(x, kernel, recurrent, bias):
     return {name: np.array(values, np.float32).reshape(len(x), units) for name, values in rows.items()}
 
 
-def trace_layer(layer, x, reverse):
-    """{name: (T, units)} of a Keras LSTM or GRU layer over one utterance x (T, F) at its true length."""
+def check_traceable(layer):
+    """AsrError unless the layer computes what lstm_trace / gru_trace recompute."""
     cell = layer.cell
+    standard = (cell.activation is keras.activations.tanh and cell.recurrent_activation is keras.activations.sigmoid
+                and cell.use_bias and getattr(cell, "reset_after", True))
+    if not standard:
+        raise AsrError(f"layer {layer.name}: only LSTM and GRU (reset_after) layers with tanh, sigmoid and biases "
+                       "can be traced")
+
+
+def trace_layer(layer, x):
+    """{name: (T, units)} of a Keras LSTM or GRU layer over one utterance x (T, F) at its true length."""
+    check_traceable(layer)
+    cell, reverse = layer.cell, layer.go_backwards
     weights = (cell.kernel, cell.recurrent_kernel, cell.bias)
     kernel, recurrent, bias = (np.asarray(w.numpy(), np.float32) for w in weights)
     x = np.asarray(x, np.float32)[::-1] if reverse else np.asarray(x, np.float32)
     if hasattr(cell, "reset_after"):
-        if not cell.reset_after:
-            raise ValueError("only GRU layers with reset_after=True are traced")
         traces = gru_trace(x, kernel, recurrent, bias)
     else:
         traces = lstm_trace(x, kernel, recurrent, bias)

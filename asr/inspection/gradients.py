@@ -21,6 +21,7 @@ from asr.data.tokenizer import BLANK, SPACE
 from asr.inspection.forward import encoder_inputs
 
 CONTEXT_MASS = 0.9
+ROWS_PER_PASS = 8  # targets differentiated together: memory grows with rows x frames
 
 
 def emitted_tokens(log_probs):
@@ -50,7 +51,7 @@ def emitted_words(log_probs, tokenizer):
 
 
 def target_gradients(model, features, targets):
-    """Gradients of each target row's summed log-probabilities.
+    """Gradients of each target row's summed log-probabilities, ROWS_PER_PASS rows at a time.
 
     Args:
         features: (T, n_mels) one utterance's log-mel features.
@@ -59,6 +60,13 @@ def target_gradients(model, features, targets):
         (normalized (T, n_mels) CMVN'd features, input gradients (K, T, n_mels) with respect to them,
          [(K, T', F_stage)] gradients with respect to each encoder stage's input).
     """
+    passes = [_target_gradients(model, features, targets[i:i + ROWS_PER_PASS])
+              for i in range(0, len(targets), ROWS_PER_PASS)]
+    return (passes[0][0], np.concatenate([p[1] for p in passes]),
+            [np.concatenate([p[2][stage] for p in passes]) for stage in range(len(passes[0][2]))])
+
+
+def _target_gradients(model, features, targets):
     features = np.asarray(features, np.float32)
     k = len(targets)
     batch = tf.constant(np.repeat(features[None], k, axis=0))  # (K, T, n_mels)
@@ -82,15 +90,16 @@ def frame_norms(stage_gradients):
 
 
 def effective_context(norms, frame, mass=CONTEXT_MASS):
-    """(frames looked back, frames looked ahead) from output frame `frame`: the central `mass` of the
-    gradient-norm profile `norms` (T',), as distances from `frame` (0 when the span does not reach it)."""
+    """(frames looked back, frames looked ahead, span in frames) of output frame `frame`: the frames from
+    the first to the last of the central `mass` of the gradient-norm profile `norms` (T',), as distances
+    from `frame` (0 on a side the span does not reach) and as a width."""
     total = norms.sum()
     if total <= 0:
-        return 0, 0
+        return 0, 0, 0
     cumulative = np.cumsum(norms) / total
     first = int(np.searchsorted(cumulative, (1 - mass) / 2))
-    last = int(np.searchsorted(cumulative, 1 - (1 - mass) / 2))
-    return max(frame - first, 0), max(min(last, len(norms) - 1) - frame, 0)
+    last = min(int(np.searchsorted(cumulative, 1 - (1 - mass) / 2)), len(norms) - 1)
+    return max(frame - first, 0), max(last - frame, 0), last - first + 1
 
 
 def context_profiles(model, features, emitted):

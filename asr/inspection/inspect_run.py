@@ -28,22 +28,33 @@ def inspect_files(model, info, paths, out_dir, layer=None):
     """Yield {file, out, summary} or {file, error} per audio file; a bad file costs only its own result."""
     layers = None if layer is None else [layer]
     chosen_stages(model, layers)  # an unknown layer is one error up front, not one per file
+    used = set()
     for path in paths:
         try:
-            samples = load_audio(path, info.features.sample_rate)
+            samples = load_audio(path, info.features.sample_rate)  # its errors name the file
             seconds = len(samples) / info.features.sample_rate
             if seconds > MAX_SECONDS:
-                raise AsrError(f"{path}: {seconds:.0f} s long; inspect at most {MAX_SECONDS:.0f} s (cut out the "
-                               "part you want to see)")
+                raise AsrError(f"{seconds:.0f} s long; inspect at most {MAX_SECONDS:.0f} s (cut out the part you "
+                               "want to see)")
             figures, summary = utterance_views(model, info, log_mel(samples, info.features), layers)
         except AsrError as e:
-            yield {"file": str(path), "error": str(e)}
+            yield {"file": str(path), "error": str(e) if str(e).startswith(f"{path}: ") else f"{path}: {e}"}
             continue
-        target = Path(out_dir) / Path(path).stem
+        target = Path(out_dir) / unique_name(Path(path).stem, used)
         for name, png in figures.items():
             write_bytes(target / f"{name}.png", png)
         write_json(target / "summary.json", {"file": str(path), **summary})
         yield {"file": str(path), "out": str(target), "summary": summary}
+
+
+def unique_name(stem, used):
+    """`stem`, or `stem_2`, `stem_3`... when files of one call share a name (a/x.wav and b/x.wav)."""
+    name, k = stem, 1
+    while name in used:
+        k += 1
+        name = f"{stem}_{k}"
+    used.add(name)
+    return name
 
 
 def inspect_split(model, info, data_dir, split, out_dir, count=SAMPLE_UTTERANCES):
@@ -51,7 +62,10 @@ def inspect_split(model, info, data_dir, split, out_dir, count=SAMPLE_UTTERANCES
     data = DataLayout(data_dir)
     if not data.manifest(split).is_file():
         raise AsrError(f"{data.manifest(split)}: no such manifest (split {split!r})")
-    stats = dev_statistics(model, info, data.manifest(split), FeatureStore(data.feature_split(split)), count)
+    store = FeatureStore(data.feature_split(split))
+    if not len(store):
+        raise AsrError(f"{data.feature_split(split)}: no feature shards (run `asr features` first)")
+    stats = dev_statistics(model, info, data.manifest(split), store, count)
     write_json(Path(out_dir) / f"{split}_statistics.json", stats)
     if any(stats["probes"].values()):
         write_bytes(Path(out_dir) / f"{split}_probes.png", plots.probes_figure(stats["probes"]))

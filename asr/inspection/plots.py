@@ -38,9 +38,9 @@ def emissions_axis(ax, log_probs, emitted, symbols, frame_seconds):
     ax.fill_between(times, probs[:, 0], color="0.85", step="mid", label="blank")
     ax.plot(times, 1 - probs[:, 0], color="C0", lw=0.8, drawstyle="steps-mid", label="not blank")
     for frame, token in emitted:
-        ax.text(times[frame], 1.02, symbol_label(symbols[token]), ha="center", va="bottom", fontsize=8)
-    ax.set(ylim=(0, 1.15), ylabel="P", xlim=(0, len(log_probs) * frame_seconds))
-    ax.set_title("CTC output: P(not blank) and the emitted characters", fontsize=9, loc="left", pad=14)
+        ax.text(times[frame], 1.04, symbol_label(symbols[token]), ha="center", va="bottom", fontsize=8)
+    ax.set(ylim=(0, 1.35), yticks=(0, 0.5, 1), ylabel="P", xlim=(0, len(log_probs) * frame_seconds))
+    ax.set_title("CTC output: P(not blank) and the emitted characters", fontsize=9, loc="left")
 
 
 def gates_figure(inside, recurrences, symbols, emitted, hop_seconds, frame_seconds, names=SHOWN_TRACES):

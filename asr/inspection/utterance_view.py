@@ -13,7 +13,7 @@ MAX_CONTEXT_TARGETS = 48  # emitted characters whose gradients are taken (evenly
 
 def chosen_stages(model, layers):
     """The encoder stages whose gates to draw: all traced ones, or those of the 1-based `layers`."""
-    stages = sorted({stage for stage, _, _, _ in model.encoder.traced_recurrences()})
+    stages = sorted({stage for stage, _, _ in model.encoder.traced_recurrences()})
     if layers is None:
         return stages
     unknown = [layer for layer in layers if layer - 1 not in stages]
@@ -27,6 +27,8 @@ def utterance_views(model, info, features, layers=None, traces=plots.SHOWN_TRACE
     """({figure name: PNG bytes}, summary dict) for one utterance's features (T, n_mels): the gate maps
     (`traces` of them) of `layers` (1-based; default all), gradient flow and word saliency."""
     stages = chosen_stages(model, layers)
+    if len(features) < info.model.stack:
+        raise AsrError(f"{len(features)} feature frames: too short to inspect (the model stacks {info.model.stack})")
     inside = look_inside(model, features)
     hop = frame_seconds(info.features)
     out_frame = info.model.skip * hop
@@ -51,7 +53,8 @@ def utterance_views(model, info, features, layers=None, traces=plots.SHOWN_TRACE
 
 
 def context_row(stage, norms, targets, out_frame):
-    past, future = np.array([gradients.effective_context(row, frame) for row, (frame, _) in zip(norms, targets)]).T
+    past, future, _ = np.array([gradients.effective_context(row, frame)
+                                for row, (frame, _) in zip(norms, targets)]).T
     return {"from_layer": stage + 1, "past_ms": round(float(past.mean()) * out_frame * 1000, 1),
             "future_ms": round(float(future.mean()) * out_frame * 1000, 1)}
 

@@ -39,8 +39,8 @@ class Encoder(keras.layers.Layer):
         return [lambda x, lengths: self(x, lengths, training=False)]
 
     def traced_recurrences(self):
-        """[(stage, direction name, Keras LSTM or GRU layer, reads time backwards)]: the recurrent layers
-        whose gates asr.inspection.gates recomputes from the stage's input."""
+        """[(stage, direction name, Keras LSTM or GRU layer)]: the recurrent layers whose gates
+        asr.inspection.gates recomputes from the stage's input (backwards if the layer goes backwards)."""
         return []
 
     def write_onnx(self, graph, x, lengths):

@@ -70,7 +70,7 @@ class BiRecurrentEncoder(Encoder):
         return [functools.partial(self._stage, k) for k in range(len(self.recurrent))]
 
     def traced_recurrences(self):
-        return [(k, direction, getattr(layer, f"{direction}_layer"), direction == "backward")
+        return [(k, direction, getattr(layer, f"{direction}_layer"))
                 for k, layer in enumerate(self.recurrent) for direction in ("forward", "backward")]
 
     def write_onnx(self, graph, x, lengths):

@@ -28,7 +28,8 @@ def gradient_groups(model):
     paths = structural_paths(model, "model")
     groups = {}
     for index, variable in enumerate(model.trainable_variables):
-        parts = paths[id(variable)].split("/")[1:-1]  # without "model/" and the variable's own name
+        path = paths.get(id(variable), f"model/{variable.path}")  # as checkpoint_variables names the unreachable
+        parts = path.split("/")[1:-1]  # without "model/" and the variable's own name
         name = "/".join(parts[:-1] if parts[-1] == "cell" else parts)
         groups.setdefault(name, []).append(index)
     return groups
