@@ -162,7 +162,7 @@ def worst_section(run_dir, data_dir, split):
 
 
 def inside_section(run_dir, data_dir, splits):
-    """Gates (forget gate and cell state, or a GRU's update gate and hidden state) of the first and last
+    """Gates (forget gate, cell and hidden state; a GRU's update gate and hidden state) of the first and last
     layer, gradient flow and saliency for INSIDE_SHOWN utterances; effective context, gate saturation
     and probe units over a sample of the split."""
     from asr.inspection.dev_statistics import dev_statistics, sample, split_utterances
