@@ -1,6 +1,7 @@
 """Recipe configuration: typed dataclasses of plain values, loaded from YAML, unknown keys rejected."""
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,46 @@ CHOICES = {"model.encoder": encoder_names, "decode.strategy": strategy_names,
 RENAMED = {"model.cell": "model.encoder (bilstm or bigru)", "train.specaugment": "train.spec_augment.enabled"}
 
 
+# Allowed ranges of every numeric setting: (lowest, highest, lowest excluded, highest excluded); None: no bound.
+COUNT, NON_NEGATIVE, POSITIVE, FRACTION = (1, None, False, False), (0, None, False, False), \
+    (0, None, True, False), (0, 1, False, False)
+RANGES = {
+    **{f"corpus.{k}": COUNT for k in ("train_sentences", "dev_sentences", "test_sentences", "min_words",
+                                      "max_words")},
+    **{f"corpus.{k}": NON_NEGATIVE for k in ("unseen_voice_sentences", "unseen_voices", "seed")},
+    **{f"features.{k}": COUNT for k in ("sample_rate", "n_mels", "win_length", "hop_length", "n_fft",
+                                        "utterances_per_shard")},
+    "features.fmin": NON_NEGATIVE, "features.fmax": POSITIVE, "features.log_floor": POSITIVE,
+    **{f"model.{k}": COUNT for k in ("stack", "skip", "layers", "units")},
+    "model.dropout": (0, 1, False, True),
+    **{f"train.spec_augment.{k}": NON_NEGATIVE for k in ("freq_masks", "freq_width", "time_masks", "time_width")},
+    "train.spec_augment.max_time_fraction": FRACTION,
+    **{f"train.{k}": COUNT for k in ("max_epochs", "batch_frames", "max_batch_utterances", "patience",
+                                     "checkpoint_every_steps", "max_skipped_batches")},
+    **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
+    "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
+    "decode.beam_width": COUNT,
+    "decode.chunk_seconds": (1.0, None, False, False),  # a chunk must hold speech, and shorter ones never end
+}
+
+
+def describe_range(bounds):
+    low, high, low_open, high_open = bounds
+    if high is None:
+        return f"{'>' if low_open else '≥'} {low}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def check_range(name, value, label):
+    """AsrError "<label> must be ≥ 1, got 0" unless `value` is finite and inside RANGES[name]."""
+    low, high, low_open, high_open = bounds = RANGES[name]
+    inside = math.isfinite(value) and (value > low if low_open else value >= low) and \
+        (high is None or (value < high if high_open else value <= high))
+    if not inside:
+        raise AsrError(f"{label} must be {describe_range(bounds)}, got {value!r}")
+    return value
+
+
 # `asr train --strategy` (asr/distribution.py); a command-line choice, not a recipe setting
 DISTRIBUTIONS = ("default", "mirrored", "multiworker")
 
@@ -156,7 +197,21 @@ def _check_value(kind, value, name, source):
         raise AsrError(f"{source}: '{name}' must be {kind.__name__}, got {value!r}")
     if name in CHOICES and value not in CHOICES[name]():
         raise AsrError(f"{source}: '{name}' must be one of {', '.join(CHOICES[name]())}, got {value!r}")
+    if name in RANGES:
+        check_range(name, value, f"{source}: '{name}'")
     return value
+
+
+def _check_together(config, source):
+    """The settings that bound one another."""
+    c, f = config.corpus, config.features
+    pairs = [(c.min_words <= c.max_words, "'corpus.min_words' must not exceed 'corpus.max_words'"),
+             (f.win_length <= f.n_fft, "'features.win_length' must not exceed 'features.n_fft'"),
+             (f.fmin < f.fmax <= f.sample_rate / 2, "'features.fmin' < 'features.fmax' ≤ half "
+                                                   "'features.sample_rate' must hold")]
+    for ok, problem in pairs:
+        if not ok:
+            raise AsrError(f"{source}: {problem}")
 
 
 def _check_splits(splits, source):
@@ -168,6 +223,7 @@ def _check_splits(splits, source):
 def config_from_dict(values, source="config"):
     config = _build(RecipeConfig, values or {}, "", source)
     _check_splits(config.splits, source)
+    _check_together(config, source)
     return config
 
 
@@ -180,6 +236,9 @@ def load_config(path):
         raise AsrError(f"{path}: config file not found") from None
     except yaml.YAMLError as e:
         raise AsrError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not values:
+        raise AsrError(f"{path}: the config is empty (give at least the sections you change; "
+                       "recipes/synth_en/conf/small.yaml is an example)")
     return config_from_dict(values, str(path))
 
 

@@ -27,6 +27,20 @@ def test_recipe_configs_load(path):
     ("model: [\n", "not valid YAML"),
     ("splits:\n  train: train_clean_100\n", "'splits.train' must be a non-empty list of split names"),
     ("model:\n  vocabulary: sil\n", "'model.vocabulary' must be list"),
+    ("model:\n  layers: -1\n", "'model.layers' must be ≥ 1, got -1"),
+    ("model:\n  units: 0\n", "'model.units' must be ≥ 1, got 0"),
+    ("model:\n  stack: 0\n", "'model.stack' must be ≥ 1, got 0"),
+    ("model:\n  dropout: 1.5\n", "'model.dropout' must be in [0, 1), got 1.5"),
+    ("train:\n  peak_learning_rate: -0.001\n", "'train.peak_learning_rate' must be > 0, got -0.001"),
+    ("train:\n  checkpoint_every_steps: 0\n", "'train.checkpoint_every_steps' must be ≥ 1, got 0"),
+    ("train:\n  clipnorm: .nan\n", "'train.clipnorm' must be > 0, got nan"),
+    ("train:\n  spec_augment:\n    max_time_fraction: 2\n", "'train.spec_augment.max_time_fraction' must be in [0, 1]"),
+    ("decode:\n  chunk_seconds: 0\n", "'decode.chunk_seconds' must be ≥ 1.0, got 0.0"),
+    ("features:\n  fmax: 9000\n", "'features.fmin' < 'features.fmax' ≤ half 'features.sample_rate' must hold"),
+    ("features:\n  win_length: 1024\n", "'features.win_length' must not exceed 'features.n_fft'"),
+    ("corpus:\n  min_words: 9\n  max_words: 4\n", "'corpus.min_words' must not exceed 'corpus.max_words'"),
+    ("", "the config is empty"),
+    ("# nothing but a comment\n", "the config is empty"),
 ])
 def test_bad_config_gives_one_clear_line(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
@@ -67,3 +81,32 @@ def test_validate_configs_reports_a_broken_config(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "0 of 1 configs valid" in result.stdout
     assert len(result.stderr.strip().splitlines()) == 1 and str(bad) in result.stderr
+
+
+def test_every_numeric_setting_has_a_range():
+    import dataclasses
+    import typing
+
+    from asr.config import RANGES, RecipeConfig
+
+    def numeric_names(cls, prefix):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(hints[f.name]):
+                yield from numeric_names(hints[f.name], f"{prefix}{f.name}.")
+            elif hints[f.name] in (int, float):
+                yield f"{prefix}{f.name}"
+
+    assert sorted(numeric_names(RecipeConfig, "")) == sorted(RANGES)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--chunk-seconds", "0", "--chunk-seconds must be ≥ 1.0, got 0.0"),
+    ("--chunk-seconds", "nan", "--chunk-seconds must be ≥ 1.0, got nan"),
+    ("--chunk-seconds", "-3", "--chunk-seconds must be ≥ 1.0, got -3.0"),
+    ("--beam-width", "0", "--beam-width must be ≥ 1, got 0"),
+])
+def test_bad_decoding_options_are_one_line_before_any_work(tmp_path, option, value, message):
+    from tests.conftest import asr
+    result = asr("transcribe", "--model", tmp_path, option, value, tmp_path / "x.wav")
+    assert result.returncode == 1 and result.stderr.strip() == f"asr transcribe: {message}"

@@ -2,7 +2,7 @@
 
 import sys
 
-from asr.config import RecipeConfig, load_config
+from asr.config import RecipeConfig, check_range, load_config
 from asr.errors import AsrError
 
 
@@ -33,7 +33,16 @@ def cmd_train(args):
     train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution)
 
 
+def check_decoding_options(args):
+    """--beam-width and --chunk-seconds within the ranges their config keys allow."""
+    if args.beam_width is not None:
+        check_range("decode.beam_width", args.beam_width, "--beam-width")
+    if getattr(args, "chunk_seconds", None) is not None:
+        check_range("decode.chunk_seconds", args.chunk_seconds, "--chunk-seconds")
+
+
 def cmd_evaluate(args):
+    check_decoding_options(args)
     from asr.evaluation.evaluate_run import evaluate_run
     decode = load_config(args.config).decode if args.config else None
     evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy, args.beam_width, args.lm, args.tune_split,
@@ -59,6 +68,7 @@ def cmd_transcribe(args):
     from asr.cli.default_model import choose_model
     from asr.cli.output import print_transcripts
     from asr.inference.transcriber import RUN_LM, Transcriber, transcribe_files
+    check_decoding_options(args)
     lm = args.lm_arpa or (RUN_LM if args.lm else None)
     strategy = "beam_lm" if lm and not args.strategy else args.strategy
     transcriber = Transcriber(choose_model(args.model), strategy, args.beam_width, args.chunk_seconds, args.backend,
