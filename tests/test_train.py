@@ -55,11 +55,21 @@ def test_shards_of_other_feature_settings_are_refused(tiny_data, tmp_path):
         Trainer(config_from_dict(values), tiny_data, tmp_path / "run")
 
 
-def test_resuming_with_another_model_names_the_variables_that_differ(tiny_config, tiny_data, tmp_path):
+def test_resuming_with_another_config_is_refused_naming_the_settings(tiny_config, tiny_data, tmp_path):
     Trainer(tiny_config, tiny_data, tmp_path / "run").fit(stop_after_steps=1)
     values = json.loads(json.dumps(TINY))
     values["model"]["units"] = 32
-    names = r"reshaped \d+ \(model/classifier/_kernel, model/encoder/recurrent/0/"  # the variables by name
+    values["train"]["peak_learning_rate"] = 0.001
+    with pytest.raises(AsrError, match=r"config.json: this run was started with other settings \(model.units 48 -> "
+                                       r"32; train.peak_learning_rate 0.003 -> 0.001\)"):
+        Trainer(config_from_dict(values), tiny_data, tmp_path / "run")
+    values = json.loads(json.dumps(TINY))
+    values["train"]["max_epochs"] = 5  # a run-length setting: the run goes on
+    Trainer(config_from_dict(values), tiny_data, tmp_path / "run")
+    # without the run record, the checkpoint itself names the variables that do not fit
+    (tmp_path / "run" / "config.json").unlink()
+    values["model"]["units"] = 32
+    names = r"reshaped \d+ \(model/classifier/_kernel, model/encoder/recurrent/0/"
     with pytest.raises(AsrError, match=r"checkpoint.npz: does not fit .* " + names):
         Trainer(config_from_dict(values), tiny_data, tmp_path / "run")
 

@@ -46,6 +46,41 @@ def learning_rate_schedule(t: TrainConfig, total_steps):
         alpha=t.final_learning_rate_fraction)
 
 
+RUN_LENGTH_KEYS = ("train.max_epochs", "train.patience", "train.checkpoint_every_steps",
+                   "train.checkpoint_every_minutes", "train.max_skipped_batches")  # a resume may change these
+
+
+def flat_settings(values, prefix=""):
+    """{"model.units": 256, ...} of a nested config dict."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(flat_settings(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_resumable(run, config):
+    """AsrError naming every setting (run-length ones aside) that differs from the run's config.json, so a
+    resumed run stays the run its record describes."""
+    if not run.config.is_file():
+        return
+    try:
+        recorded = flat_settings(json.loads(run.config.read_text()))
+    except (OSError, ValueError) as e:
+        raise AsrError(f"{run.config}: not a readable run record ({e})") from None
+    current = flat_settings(json.loads(json.dumps(config_to_dict(config))))  # as JSON stores it
+    changed = [key for key in sorted(set(recorded) | set(current))
+               if key not in RUN_LENGTH_KEYS and recorded.get(key, "(none)") != current.get(key, "(none)")]
+    if changed:
+        shown = "; ".join(f"{k} {recorded.get(k, '(none)')!r} -> {current.get(k, '(none)')!r}" for k in changed[:5])
+        raise AsrError(f"{run.config}: this run was started with other settings ({shown}"
+                       f"{f'; and {len(changed) - 5} more' if len(changed) > 5 else ''}); resume with the same "
+                       "config (only max_epochs, patience and the checkpoint intervals may change), or use a new "
+                       "--run-dir")
+
+
 class Trainer:
     """Holds the data, model and optimizer of one run; `fit()` trains until done or interrupted.
 
@@ -56,6 +91,7 @@ class Trainer:
         self.distribution = make_distribution(distribution)  # before any other TensorFlow work
         self.chief = is_chief(self.distribution)
         self.config, self.run = config, RunLayout(run_dir)
+        check_resumable(self.run, config)
         data = DataLayout(data_dir)
         self.tokenizer = make_tokenizer(config.model.vocabulary)
         self.train_store, self.dev_store = (self._store(data, split) for split in ("train", "dev"))
