@@ -156,9 +156,9 @@ def describe_range(bounds):
     return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
 
 
-def check_range(name, value, label):
-    """AsrError "<label> must be ≥ 1, got 0" unless `value` is finite and inside RANGES[name]."""
-    low, high, low_open, high_open = bounds = RANGES[name]
+def check_range(value, bounds, label):
+    """AsrError "<label> must be ≥ 1, got 0" unless `value` is finite and inside `bounds` (a RANGES value)."""
+    low, high, low_open, high_open = bounds
     inside = math.isfinite(value) and (value > low if low_open else value >= low) and \
         (high is None or (value < high if high_open else value <= high))
     if not inside:
@@ -198,7 +198,7 @@ def _check_value(kind, value, name, source):
     if name in CHOICES and value not in CHOICES[name]():
         raise AsrError(f"{source}: '{name}' must be one of {', '.join(CHOICES[name]())}, got {value!r}")
     if name in RANGES:
-        check_range(name, value, f"{source}: '{name}'")
+        check_range(value, RANGES[name], f"{source}: '{name}'")
     return value
 
 

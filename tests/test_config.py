@@ -100,13 +100,21 @@ def test_every_numeric_setting_has_a_range():
     assert sorted(numeric_names(RecipeConfig, "")) == sorted(RANGES)
 
 
-@pytest.mark.parametrize("option, value, message", [
-    ("--chunk-seconds", "0", "--chunk-seconds must be ≥ 1.0, got 0.0"),
-    ("--chunk-seconds", "nan", "--chunk-seconds must be ≥ 1.0, got nan"),
-    ("--chunk-seconds", "-3", "--chunk-seconds must be ≥ 1.0, got -3.0"),
-    ("--beam-width", "0", "--beam-width must be ≥ 1, got 0"),
+@pytest.mark.parametrize("command, option, value, message", [
+    ("transcribe", "--chunk-seconds", "0", "--chunk-seconds must be ≥ 1.0, got 0.0"),
+    ("transcribe", "--chunk-seconds", "nan", "--chunk-seconds must be ≥ 1.0, got nan"),
+    ("transcribe", "--chunk-seconds", "-3", "--chunk-seconds must be ≥ 1.0, got -3.0"),
+    ("transcribe", "--beam-width", "0", "--beam-width must be ≥ 1, got 0"),
+    ("evaluate", "--beam-width", "-2", "--beam-width must be ≥ 1, got -2"),
+    ("features", "--jobs", "0", "--jobs must be ≥ 1, got 0"),
+    ("train", "--max-steps", "0", "--max-steps must be ≥ 1, got 0"),
+    ("inspect", "--utterances", "0", "--utterances must be ≥ 1, got 0"),
 ])
-def test_bad_decoding_options_are_one_line_before_any_work(tmp_path, option, value, message):
+def test_bad_numeric_options_are_one_line_before_any_work(tmp_path, command, option, value, message):
     from tests.conftest import asr
-    result = asr("transcribe", "--model", tmp_path, option, value, tmp_path / "x.wav")
-    assert result.returncode == 1 and result.stderr.strip() == f"asr transcribe: {message}"
+    required = {"transcribe": ["--model", tmp_path, tmp_path / "x.wav"], "inspect": [tmp_path],
+                "features": ["--data-dir", tmp_path], "train": ["--config", "c.yaml", "--data-dir", tmp_path,
+                                                                "--run-dir", tmp_path / "r"],
+                "evaluate": ["--run-dir", tmp_path, "--data-dir", tmp_path, "--split", "dev"]}
+    result = asr(command, *required[command], option, value)
+    assert result.returncode == 1 and result.stderr.strip() == f"asr {command}: {message}"

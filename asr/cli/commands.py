@@ -2,7 +2,7 @@
 
 import sys
 
-from asr.config import RecipeConfig, check_range, load_config
+from asr.config import RecipeConfig, load_config
 from asr.errors import AsrError
 
 
@@ -33,16 +33,7 @@ def cmd_train(args):
     train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution)
 
 
-def check_decoding_options(args):
-    """--beam-width and --chunk-seconds within the ranges their config keys allow."""
-    if args.beam_width is not None:
-        check_range("decode.beam_width", args.beam_width, "--beam-width")
-    if getattr(args, "chunk_seconds", None) is not None:
-        check_range("decode.chunk_seconds", args.chunk_seconds, "--chunk-seconds")
-
-
 def cmd_evaluate(args):
-    check_decoding_options(args)
     from asr.evaluation.evaluate_run import evaluate_run
     decode = load_config(args.config).decode if args.config else None
     evaluate_run(args.run_dir, args.data_dir, args.split, args.strategy, args.beam_width, args.lm, args.tune_split,
@@ -68,7 +59,6 @@ def cmd_transcribe(args):
     from asr.cli.default_model import choose_model
     from asr.cli.output import print_transcripts
     from asr.inference.transcriber import RUN_LM, Transcriber, transcribe_files
-    check_decoding_options(args)
     lm = args.lm_arpa or (RUN_LM if args.lm else None)
     strategy = "beam_lm" if lm and not args.strategy else args.strategy
     transcriber = Transcriber(choose_model(args.model), strategy, args.beam_width, args.chunk_seconds, args.backend,
@@ -84,8 +74,6 @@ def cmd_inspect(args):
     from asr.models.model_dir import load_trained_model
     if not args.files and not args.data_dir:
         raise AsrError("give AUDIO files, --data-dir (statistics over a split), or both")
-    if args.utterances < 1 or (args.layer is not None and args.layer < 1):
-        raise AsrError("--utterances and --layer count from 1")
     model, info = load_trained_model(args.run_dir)
     out = args.out or default_out_dir(run_of_model(model_layout(args.run_dir)).root)
     failures = 0

@@ -8,13 +8,24 @@ import sys
 
 from asr.cli import commands
 from asr.cli.output import configure_logging
-from asr.config import DISTRIBUTIONS
+from asr.config import COUNT, DISTRIBUTIONS, RANGES, check_range
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
 # transcribe imports TensorFlow only without a current ONNX export
 USES_TENSORFLOW = ("train", "evaluate", "report", "export", "inspect")
+
+
+# every numeric option's allowed values (those that set a config value share its range), checked up front
+OPTION_RANGES = {"jobs": COUNT, "max_steps": COUNT, "beam_width": RANGES["decode.beam_width"],
+                 "chunk_seconds": RANGES["decode.chunk_seconds"], "layer": COUNT, "utterances": COUNT}
+
+
+def check_options(args):
+    for dest, bounds in OPTION_RANGES.items():
+        if getattr(args, dest, None) is not None:
+            check_range(getattr(args, dest), bounds, "--" + dest.replace("_", "-"))
 
 
 def corpus_names():
@@ -158,6 +169,7 @@ def main(argv=None):
     if args.command in USES_TENSORFLOW:
         import_tensorflow_quietly()
     try:
+        check_options(args)
         return args.run(args) or 0
     except AsrError as e:
         print(f"asr {args.command}: {e}", file=sys.stderr)
