@@ -15,7 +15,7 @@ import multiprocessing
 from collections import namedtuple
 from pathlib import Path
 
-from asr.data.audio import read_samples
+from asr.data.audio import MIN_SECONDS, read_samples
 from asr.data.manifest import is_done, report_skipped, write_manifests
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
@@ -23,7 +23,6 @@ from asr.fileio import read_jsonl, write_jsonl
 log = logging.getLogger(__name__)
 
 Item = namedtuple("Item", "id audio text speaker")
-MIN_SECONDS = 0.1  # shorter than ten 10-ms frames: nothing a recogniser can learn from
 FORMAT_VERSION = 1  # bump when the manifests a corpus module writes change meaning
 
 

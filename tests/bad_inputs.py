@@ -68,7 +68,10 @@ def _write_kinds(folder, audio, rate, text):
     add(Kind("loud_float", KEPT), "loud_float.wav", audio * 1000.0, subtype="FLOAT")  # far beyond +-1
     add(Kind("silence", KEPT), "silence.wav", np.zeros(2 * rate, np.float32), transcript="nothing was said")
     add(Kind("two_hours", "implausible duration"), "two_hours.wav", two_hours[:7200 * rate])
-    add(Kind("ten_ms", "implausible duration"), "ten_ms.wav", audio[:rate // 100])
+    add(Kind("ten_ms", "implausible duration", transcribe="too short (10 ms of audio"), "ten_ms.wav",
+        audio[:rate // 100])
+    add(Kind("absurd_level", "not audio levels", transcribe="not audio levels"), "absurd_level.wav", audio * 1e30,
+        subtype="FLOAT")
     add(Kind("unicode_text", KEPT), "unicode_text.wav", audio, 
         transcript="«" + text.replace("e", "é").replace("a", "à").capitalize() + "» —")  # folds back to `text`
     add(Kind("non_latin_text", "transcript is empty"), "non_latin_text.wav", audio, transcript="日本語のテキスト")

@@ -1,4 +1,4 @@
-"""A dirty corpus (tests/bad_inputs.py: 23 kinds) through `asr prepare`, `asr features`, `asr train` and
+"""A dirty corpus (tests/bad_inputs.py: 24 kinds) through `asr prepare`, `asr features`, `asr train` and
 `asr transcribe`, each as a user runs it: no traceback, every bad item named with its reason in the
 summary, every good item processed, outputs complete.
 

@@ -9,6 +9,10 @@ import soxr
 from asr.errors import AsrError
 
 SAMPLE_RATE = 16000  # what models are trained at unless their FeatureConfig says otherwise
+MIN_SECONDS = 0.1  # shorter than ten 10-ms frames: nothing a recogniser can learn from or hear a word in
+# Full scale is ±1. Float files far beyond it still work (log-mel only shifts), but past this the power
+# spectra and resampling overflow float32 and the features turn to inf: such samples are not audio levels.
+MAX_ABS_SAMPLE = 1e6
 
 
 def to_mono(samples, sample_rate, target_rate=SAMPLE_RATE):
@@ -25,7 +29,7 @@ def read_samples(path):
     """(samples (N,) or (N, C) float32, rate) of `path`, every sample decoded and checked.
 
     Raises AsrError saying what is wrong (not naming the file: callers add it): missing, not a file,
-    unreadable, not audio, empty, NaN or infinite samples.
+    unreadable, not audio, empty, NaN or infinite samples, samples beyond MAX_ABS_SAMPLE.
     """
     path = Path(path)
     if not path.exists():
@@ -45,13 +49,21 @@ def read_samples(path):
         raise AsrError("contains no audio samples")
     if not np.all(np.isfinite(samples)):
         raise AsrError("contains NaN or infinite samples")
+    peak = float(np.abs(samples).max())
+    if peak > MAX_ABS_SAMPLE:
+        raise AsrError(f"samples reach {peak:.3g}, more than {MAX_ABS_SAMPLE:.0e} times full scale (±1): not audio "
+                       "levels")
     return samples, rate
 
 
 def load_audio(path, target_rate=SAMPLE_RATE):
-    """Read `path` as mono float32 at `target_rate`; raise AsrError naming the file on any problem."""
+    """Read `path` as mono float32 at `target_rate`; raise AsrError naming the file on any problem,
+    including less than MIN_SECONDS of audio."""
     try:
         samples, rate = read_samples(path)
     except AsrError as e:
         raise AsrError(f"{path}: {e}") from None
+    if len(samples) < MIN_SECONDS * rate:
+        raise AsrError(f"{path}: too short ({1000 * len(samples) / rate:.0f} ms of audio; at least "
+                       f"{1000 * MIN_SECONDS:.0f} ms needed)")
     return to_mono(samples, rate, target_rate)
