@@ -69,13 +69,13 @@ def cmd_transcribe(args):
 
 
 def cmd_inspect(args):
-    from asr.inspection.inspect_run import default_out_dir, inspect_files, inspect_split, statistics_table
-    from asr.layout import model_layout, run_of_model
+    from asr.inspection.inspect_run import inspect_files, inspect_split, statistics_table
+    from asr.layout import run_of_model
     from asr.models.model_dir import load_trained_model
     if not args.files and not args.data_dir:
         raise AsrError("give AUDIO files, --data-dir (statistics over a split), or both")
     model, info = load_trained_model(args.run_dir)
-    out = args.out or default_out_dir(run_of_model(model_layout(args.run_dir)).root)
+    out = args.out or run_of_model(info.layout).inspection
     failures = 0
     for result in inspect_files(model, info, args.files, out, args.layer):
         if "error" in result:

@@ -44,13 +44,19 @@ def wer_by_length(buckets, wers_by_strategy):
     return png_bytes(fig)
 
 
+def draw_spectrogram(ax, features, hop_seconds):
+    """(T, n_mels) log-mel features on `ax`, time in seconds."""
+    ax.imshow(features.T, origin="lower", aspect="auto", extent=(0, len(features) * hop_seconds, 0, features.shape[1]),
+              cmap="magma")
+    ax.set(ylabel="mel band")
+
+
 def spectrogram_and_posteriorgram(features, log_posteriors, symbols, hop_seconds, frame_seconds):
     """Log-mel spectrogram above the CTC posteriorgram (P(symbol) per output frame), same time axis."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True,
                                       gridspec_kw={"height_ratios": [1, 1.6]})
-    seconds = len(features) * hop_seconds
-    top.imshow(features.T, origin="lower", aspect="auto", extent=(0, seconds, 0, features.shape[1]), cmap="magma")
-    top.set(ylabel="mel band", title="log-mel spectrogram")
+    draw_spectrogram(top, features, hop_seconds)
+    top.set_title("log-mel spectrogram")
     probs = np.exp(log_posteriors.astype(np.float32)).T  # (V, T')
     bottom.imshow(probs, origin="lower", aspect="auto", cmap="Greys", vmin=0, vmax=1,
                   extent=(0, len(log_posteriors) * frame_seconds, -0.5, len(symbols) - 0.5))

@@ -6,7 +6,6 @@ saliency.png (which frames and mel bands support each word) and summary.json. Fo
 OUT/<split>_statistics.json and OUT/<split>_probes.png and returns a printable table.
 """
 
-import logging
 from pathlib import Path
 
 from asr.data.audio import load_audio
@@ -17,9 +16,7 @@ from asr.fileio import write_bytes, write_json
 from asr.inspection import plots
 from asr.inspection.dev_statistics import SAMPLE_UTTERANCES, dev_statistics
 from asr.inspection.utterance_view import chosen_stages, utterance_views
-from asr.layout import DataLayout, RunLayout
-
-log = logging.getLogger(__name__)
+from asr.layout import DataLayout
 
 MAX_SECONDS = 60.0  # the figures of a longer file would be unreadable: cut out the part to look at
 
@@ -70,10 +67,6 @@ def inspect_split(model, info, data_dir, split, out_dir, count=SAMPLE_UTTERANCES
     if any(stats["probes"].values()):
         write_bytes(Path(out_dir) / f"{split}_probes.png", plots.probes_figure(stats["probes"]))
     return stats
-
-
-def default_out_dir(run_dir):
-    return RunLayout(run_dir).inspection
 
 
 def statistics_table(stats):

@@ -8,7 +8,7 @@ together and the map reads as a diagonal band from the first word to the last.
 
 import numpy as np
 
-from asr.evaluation.report_plots import plt, png_bytes
+from asr.evaluation.report_plots import draw_spectrogram, plt, png_bytes
 
 SHOWN_TRACES = ("input", "forget", "output", "update", "reset", "candidate", "cell")
 HEATMAP_LIMITS = {"candidate": (-1, 1), "cell": (-2, 2)}  # gates are [0, 1]
@@ -22,13 +22,6 @@ def unit_order(traces):
 
 def symbol_label(symbol):
     return "␣" if symbol == " " else symbol
-
-
-def spectrogram_axis(ax, features, hop_seconds):
-    seconds = len(features) * hop_seconds
-    ax.imshow(features.T, origin="lower", aspect="auto", extent=(0, seconds, 0, features.shape[1]), cmap="magma")
-    ax.set_title("log-mel spectrogram", fontsize=9, loc="left")
-    ax.set(ylabel="mel band")
 
 
 def emissions_axis(ax, log_probs, emitted, symbols, frame_seconds):
@@ -50,7 +43,8 @@ def gates_figure(inside, recurrences, symbols, emitted, hop_seconds, frame_secon
     rows = 2 + sum(len(names) for _, _, names in shown)
     fig, axes = plt.subplots(rows, 1, figsize=(11, 1.6 * rows + 1), sharex=True,
                              gridspec_kw={"height_ratios": [1.2, 0.8] + [1] * (rows - 2)})
-    spectrogram_axis(axes[0], inside.features, hop_seconds)
+    draw_spectrogram(axes[0], inside.features, hop_seconds)
+    axes[0].set_title("log-mel spectrogram", fontsize=9, loc="left")
     emissions_axis(axes[1], inside.log_probs, emitted, symbols, frame_seconds)
     ax_index = 2
     for direction, traces, names in shown:

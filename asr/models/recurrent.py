@@ -64,7 +64,7 @@ class BiRecurrentEncoder(Encoder):
         return 2 * self.config.units
 
     def recurrent_layers(self):
-        return [direction for layer in self.recurrent for direction in (layer.forward_layer, layer.backward_layer)]
+        return [layer for _, _, layer in self.traced_recurrences()]
 
     def stages(self):
         return [functools.partial(self._stage, k) for k in range(len(self.recurrent))]
