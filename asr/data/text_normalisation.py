@@ -43,6 +43,7 @@ def require_english(language, source):
 
 _TITLES = {"mr": "mister", "mrs": "missus", "ms": "miz", "dr": "doctor", "prof": "professor", "mt": "mount",
            "st": "saint"}
+# "St." not before a name is a street ("Main St.")
 _ABBREVIATIONS = {**_TITLES, "st": "street", "jr": "junior", "sr": "senior", "etc": "et cetera",
                   "vs": "versus", "e.g": "for example", "i.e": "that is"}
 _TITLE = re.compile(r"\b(Mr|Mrs|Ms|Dr|Prof|Mt|St)\.?(?=\s+[A-Z])")  # before a name: "St" is a saint
@@ -66,6 +67,7 @@ _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _DECADE = re.compile(r"'?\b(\d*0)s\b")
 _MINUS = re.compile(r"(?<![\w.])-(?=\d)")
 _NUMBER = re.compile(_AMOUNT)
+_DIGIT = re.compile(r"\d")
 
 
 def spell_number(written, year=True):
@@ -77,7 +79,9 @@ def spell_number(written, year=True):
         words = num2words(int(whole), lang=LANGUAGE, to="year")
     else:
         words = num2words(int(whole), lang=LANGUAGE)
-    return words + "".join(f" point {' '.join(_DIGITS[int(d)] for d in fraction)}" if fraction else "")
+    if fraction:  # read digit by digit: "3.14" is three point one four
+        words += " point " + " ".join(_DIGITS[int(d)] for d in fraction)
+    return words
 
 
 def spell_money(match):
@@ -87,8 +91,10 @@ def spell_money(match):
     whole, _, fraction = amount.partition(".")
     if scale or len(fraction) > 2:
         return f" {spell_number(amount, year=False)} {scale or ''} {many} "
-    units, hundredths = int(whole), int(fraction.ljust(2, "0")) if fraction else 0
-    parts = [f"{spell_number(whole, year=False)} {one if units == 1 else many}"] if units or not hundredths else []
+    units, hundredths = int(whole), int(fraction.ljust(2, "0"))
+    parts = []
+    if units or not hundredths:  # "$0.50" is fifty cents, "$0" zero dollars
+        parts.append(f"{spell_number(whole, year=False)} {one if units == 1 else many}")
     if hundredths:
         parts.append(f"{num2words(hundredths, lang=LANGUAGE)} {cent if hundredths == 1 else cents}")
     return f" {' '.join(parts)} "
@@ -100,6 +106,8 @@ def _plural(words):
 
 def spell_numbers(text):
     """Money, percentages, ordinals, decades, then every other number, spelled out in words."""
+    if not _DIGIT.search(text):  # most text: six regular expressions saved
+        return text
     text = _MONEY.sub(spell_money, text)
     text = _PERCENT.sub(lambda m: f" {spell_number(m[1], year=False)} percent ", text)
     text = _ORDINAL.sub(lambda m: f" {num2words(int(m[1]), lang=LANGUAGE, to='ordinal')} ", text)
@@ -112,24 +120,32 @@ def spell_numbers(text):
 _LATIN_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o",
                               "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th",
                               "ı": "i", "’": "'", "‘": "'", "`": "'", "´": "'", "&": " and "})
-_SILENT = set('.,;:!?"¡¿')  # punctuation no one pronounces; dashes, brackets and quotes go by category
+_SILENT = '.,;:!?"¡¿'  # punctuation no one pronounces; dashes, brackets and quotes go by category
 _SILENT_CATEGORIES = {"Pd", "Ps", "Pe", "Pi", "Pf"}
+_ASCII_SILENT = str.maketrans({c: " " for c in _SILENT + "-()[]{}"})  # the categories' ASCII members
 _VOCABULARY = set(CHARACTERS)
+_SHOWN = 5  # unspellable characters named in a message (a sentence in another script has dozens)
+
+
+def _fold_non_ascii(text):
+    """Accents off (é -> e), non-ASCII dashes, brackets, quotes and silent marks to spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(" " if c in _SILENT or unicodedata.category(c) in _SILENT_CATEGORIES else c
+                   for c in text if not unicodedata.combining(c))
 
 
 def reduce_to_vocabulary(text):
     """Fold accents and case, drop unspoken punctuation; raises UnspellableText on anything else left."""
-    chars = []
-    for c in unicodedata.normalize("NFKD", text.translate(_LATIN_FOLDS)):
-        if not unicodedata.combining(c):
-            silent = c.isspace() or c in _SILENT or unicodedata.category(c) in _SILENT_CATEGORIES
-            chars.append(" " if silent else c.lower())
-    text = "".join(chars)
+    text = text.translate(_LATIN_FOLDS)
+    if not text.isascii():  # most text is ASCII: skip the per-character pass
+        text = _fold_non_ascii(text)
+    words = [w.strip("'") for w in text.lower().translate(_ASCII_SILENT).split()]
+    text = " ".join(w for w in words if w)
     unknown = sorted(set(text) - _VOCABULARY)
     if unknown:
-        raise UnspellableText(f"characters the vocabulary cannot spell: {' '.join(map(repr, unknown))}")
-    words = (w.strip("'") for w in text.split())
-    return " ".join(w for w in words if w)
+        shown = " ".join(map(repr, unknown[:_SHOWN])) + (" ..." if len(unknown) > _SHOWN else "")
+        raise UnspellableText(f"characters the vocabulary cannot spell: {shown}")
+    return text
 
 
 def normalize_text(text):
