@@ -6,7 +6,7 @@ import pytest
 
 from asr.data.text_normalisation import UnspellableText, normalize_text, require_english
 from asr.errors import AsrError
-from data_prep import folder
+from data_prep import common_voice, folder
 from data_prep.common_voice import prepare_common_voice
 from data_prep.corpus import Item, normalise_items
 from tests import corpus_fixtures
@@ -95,7 +95,11 @@ def test_non_english_is_refused():
         require_english("de", "x")
 
 
-def test_common_voice_in_another_language_is_refused(tmp_path):
+def test_common_voice_in_another_language_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(common_voice, "fetch", lambda *args: None)  # the archive held a German release
+    (tmp_path / "dl" / "cv-corpus-17.0-2024-03-15" / "de").mkdir(parents=True)
+    with pytest.raises(AsrError, match="language 'de': transcript normalisation is English-only"):
+        common_voice.download_common_voice(tmp_path / "dl", "https://example.org/cv.tar.gz", "0" * 64)
     english, _ = corpus_fixtures.make_common_voice(tmp_path / "c")
     german = english.rename(english.parent / "de")
     with pytest.raises(AsrError, match="language 'de': transcript normalisation is English-only"):
