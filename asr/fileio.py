@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from asr.errors import AsrError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -47,6 +49,15 @@ def write_jsonl(path, rows):
     write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
+def read_utf8_text(path):
+    """A text file's contents; one that is not UTF-8 is a one-line AsrError naming it (not a traceback)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise AsrError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
+                       "save it as UTF-8") from None
+
+
 def read_jsonl(path):
     rows = []
     with open(path, encoding="utf-8") as f:
@@ -55,6 +66,5 @@ def read_jsonl(path):
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as e:
-                    from asr.errors import AsrError
                     raise AsrError(f"{path}:{n}: not valid JSON ({e.msg})") from None
     return rows

@@ -1,11 +1,12 @@
 """What every corpus preparation shares: decode-checking audio, counting, writing manifests, assigning splits.
 
-A corpus module lists its utterances as `Item`s per official split (e.g. LibriSpeech's `dev_clean`) and
-calls `write_corpus`, which decodes every audio file in parallel, skips (and reports by name, with the
-reason) any item whose audio is missing, undecodable, non-finite, implausibly short or long, or whose
-transcript is empty, compares the counts with the corpus's published ones, and writes one manifest per
-official split plus a completion marker. `assign_splits` then builds the recipe's own splits (`train`,
-`dev`, test sets) from official ones as the recipe's `splits:` config says.
+A corpus module lists its utterances as `Item`s per official split (e.g. LibriSpeech's `dev_clean`),
+normalises English transcripts with `normalise_splits` (a transcript the vocabulary cannot spell is
+rejected with the reason), and calls `write_corpus`, which decodes every audio file in parallel, skips
+(and reports by name, with the reason) any item whose audio is missing, undecodable, non-finite,
+implausibly short or long, or whose transcript is empty, compares the counts with the corpus's published
+ones, and writes one manifest per official split plus a completion marker. `assign_splits` then builds the
+recipe's own splits (`train`, `dev`, test sets) from official ones as the recipe's `splits:` config says.
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from asr.data.audio import MIN_SECONDS, read_samples
 from asr.data.manifest import is_done, report_skipped, write_manifests
+from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
 
@@ -74,6 +76,26 @@ def validate_items(items, max_seconds, name, jobs=None, rejected=()):
             rows.append(row)
     report_skipped(name, skipped, len(items) + len(rejected))
     return rows, skipped
+
+
+def normalise_items(items):
+    """(items with their transcripts normalised, (id, reason) for each the vocabulary cannot spell)."""
+    kept, rejected = [], []
+    for item in items:
+        try:
+            kept.append(item._replace(text=normalize_text(item.text)))
+        except UnspellableText as e:
+            rejected.append((item.id, f"{item.audio}: transcript has {e}"))
+    return kept, rejected
+
+
+def normalise_splits(items_by_split, rejected=None):
+    """normalise_items over every split: (items by split, rejected by split, the unspellable added)."""
+    items, rejected = {}, {split: list(pairs) for split, pairs in (rejected or {}).items()}
+    for split, split_items in items_by_split.items():
+        items[split], unspellable = normalise_items(split_items)
+        rejected[split] = rejected.get(split, []) + unspellable
+    return items, rejected
 
 
 def check_total(name, found, expected):

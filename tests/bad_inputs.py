@@ -74,7 +74,7 @@ def _write_kinds(folder, audio, rate, text):
         subtype="FLOAT")
     add(Kind("unicode_text", KEPT), "unicode_text.wav", audio, 
         transcript="«" + text.replace("e", "é").replace("a", "à").capitalize() + "» —")  # folds back to `text`
-    add(Kind("non_latin_text", "transcript is empty"), "non_latin_text.wav", audio, transcript="日本語のテキスト")
+    add(Kind("non_latin_text", "vocabulary cannot spell"), "non_latin_text.wav", audio, transcript="日本語のテキスト")
     add(Kind("empty_text", "transcript is empty"), "empty_text.wav", audio, transcript="   ")
     add(Kind("very_long_text", KEPT, train="label needs"), "very_long_text.wav", audio,
         transcript=" ".join([text] * 200))
