@@ -42,7 +42,11 @@ def test_ctrl_c_stops_the_workers_quietly_and_the_rerun_continues(tmp_path):
             break
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: SIGINT to the parent and every worker
     interrupted = time.monotonic()
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # the hang this test guards against: leave no stuck workers behind
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
     assert process.returncode == 130, stderr
     assert time.monotonic() - interrupted < 10
     assert stderr.strip().splitlines() == ["asr features: interrupted; run the same command again to continue"]
