@@ -21,6 +21,7 @@ from asr.data.manifest import is_done, report_skipped, write_manifests
 from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
+from asr.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def validate_items(items, max_seconds, name, jobs=None, rejected=()):
     tasks = [(item, max_seconds) for item in unique]
     workers = min(jobs or multiprocessing.cpu_count(), len(tasks) // 64)
     if workers > 1:
-        with multiprocessing.Pool(workers) as pool:
+        with worker_pool(workers) as pool:
             results = list(pool.imap(check_item, tasks, chunksize=16))
     else:  # a few dozen files: a process pool costs more than it saves
         results = [check_item(task) for task in tasks]

@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import logging
-import multiprocessing
 import re
 import shutil
 import subprocess
@@ -23,8 +22,9 @@ from asr.data.audio import SAMPLE_RATE, to_mono
 from asr.data.manifest import is_done, write_manifests
 from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
-from asr.fileio import atomic_path, write_text
+from asr.fileio import write_bytes, write_text
 from asr.layout import DataLayout
+from asr.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +152,9 @@ def synthesize(job):
         return job, f"espeak-ng failed: {result.stderr.decode(errors='replace').strip()[:200]}"
     samples, rate = sf.read(io.BytesIO(result.stdout), dtype="float32")
     samples = to_mono(samples, rate)
-    with atomic_path(wav) as tmp:
-        sf.write(str(tmp), samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    buffer = io.BytesIO()  # libsndfile's write errors are no OSError: write to memory, then to disk
+    sf.write(buffer, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    write_bytes(wav, buffer.getvalue())
     return job, len(samples) / SAMPLE_RATE
 
 
@@ -179,7 +180,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
              f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}
-    with multiprocessing.Pool(jobs_count or multiprocessing.cpu_count()) as pool:
+    with worker_pool(jobs_count) as pool:
         for job, outcome in pool.imap(synthesize, jobs, chunksize=16):
             if isinstance(outcome, str):
                 log.warning(f"synth_en: skipped {job['id']}: {outcome}")

@@ -7,20 +7,18 @@ allow it (setpriv, util-linux): the unreadable file is then unreadable for them 
 """
 
 import json
-import os
 import shutil
 
 import pytest
 import yaml
 
 from tests.bad_inputs import KEPT, write_bad_corpus
-from tests.conftest import TINY, asr
+from tests.conftest import AS_USER, TINY, asr
 
 
 def run_asr(*args):
     """`asr ARGS` (as root: without the capabilities that override permission bits); no traceback."""
-    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
-    result = asr(*args, prefix=prefix)
+    result = asr(*args, prefix=AS_USER)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return result
 

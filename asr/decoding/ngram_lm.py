@@ -73,7 +73,9 @@ def build_arpa(sentences, out_path, order=3):
         raise AsrError(f"{out_path}: no LM text left to estimate from")
     out_path = Path(out_path)
     tlm = find_tlm()
-    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_path) as arpa_path:
+    with atomic_path(out_path) as arpa_path, tempfile.TemporaryDirectory(
+            dir=out_path.parent, prefix=f".{out_path.name}.", suffix="".join(out_path.suffixes)) as tmp:
+        # beside the ARPA file, named as atomic_path's temps: a full disk is the output's, leftovers are swept
         text_path = Path(tmp) / "lm_text.txt"
         text_path.write_text("".join(f"<s> {s} </s>\n" for s in sentences), encoding="utf-8")
         for smoothing in SMOOTHING:
