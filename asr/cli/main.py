@@ -189,6 +189,9 @@ def main(argv=None):
     except AsrError as e:
         print(f"asr {args.command}: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `asr transcribe ... | head`: the reader has all it wanted; stop quietly
+        discard_stdout()
+        return 0
     except OSError as e:
         print(f"asr {args.command}: {os_error_line(e)}", file=sys.stderr)
         return 1
