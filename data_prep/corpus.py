@@ -17,7 +17,8 @@ from collections import namedtuple
 from pathlib import Path
 
 from asr.data.audio import MIN_SECONDS, read_samples
-from asr.data.manifest import is_done, report_skipped, write_manifests
+from asr.data.audio_checks import level_warnings
+from asr.data.manifest import is_done, report_skipped, report_warned, write_manifests
 from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
@@ -29,25 +30,21 @@ Item = namedtuple("Item", "id audio text speaker")
 FORMAT_VERSION = 1  # bump when the manifests a corpus module writes change meaning
 
 
-def decoded_duration(path):
-    """Seconds of audio in `path` after decoding every sample; raises AsrError on any problem."""
-    samples, rate = read_samples(path)
-    return len(samples) / rate
-
-
 def check_item(args):
-    """Worker: (item, max_seconds) -> (manifest row, None) or (None, reason)."""
+    """Worker: (item, max_seconds) -> (manifest row, None, warnings) or (None, reason, [])."""
     item, max_seconds = args
     try:
         if not item.text:
             raise AsrError("transcript is empty after normalisation")
-        seconds = decoded_duration(item.audio)
+        samples, rate = read_samples(item.audio)  # every sample decoded: a file cut short shows here
+        seconds = len(samples) / rate
         if not MIN_SECONDS <= seconds <= max_seconds:
             raise AsrError(f"implausible duration {seconds:.2f} s (expected {MIN_SECONDS}-{max_seconds} s)")
     except AsrError as e:
-        return None, f"{item.audio}: {e}"
-    return {"id": item.id, "audio": str(Path(item.audio).resolve()), "duration": round(seconds, 3),
-            "text": item.text, "speaker": item.speaker}, None
+        return None, f"{item.audio}: {e}", []
+    row = {"id": item.id, "audio": str(Path(item.audio).resolve()), "duration": round(seconds, 3),
+           "text": item.text, "speaker": item.speaker}
+    return row, None, [f"{item.audio}: {warning}" for warning in level_warnings(samples)]
 
 
 def validate_items(items, max_seconds, name, jobs=None, rejected=()):
@@ -70,11 +67,14 @@ def validate_items(items, max_seconds, name, jobs=None, rejected=()):
             results = list(pool.imap(check_item, tasks, chunksize=16))
     else:  # a few dozen files: a process pool costs more than it saves
         results = [check_item(task) for task in tasks]
-    for item, (row, reason) in zip(unique, results):
+    warned = []
+    for item, (row, reason, warnings) in zip(unique, results):
         if row is None:
             skipped.append((item.id, reason))
         else:
             rows.append(row)
+            warned += [(item.id, warning) for warning in warnings]
+    report_warned(name, warned)
     report_skipped(name, skipped, len(items) + len(rejected))
     return rows, skipped
 

@@ -25,6 +25,8 @@ def test_clipping_is_reported_with_its_share():
     single = speech_like()
     single[100] = 1.0
     assert level_warnings(single) == []
+    # a float file far beyond full scale keeps its waveform: loud, not clipped
+    assert level_warnings(speech_like(level=1000.0)) == []
 
 
 def test_silence_and_near_silence():

@@ -28,7 +28,8 @@ class LevelCheck:
         block = np.asarray(block, dtype=np.float64)
         magnitude = np.abs(block)
         self.samples += block.size
-        self.clipped += int(np.count_nonzero(magnitude >= FULL_SCALE))
+        # at the limit, not beyond: float files may carry levels past ±1 intact (they are not clipped)
+        self.clipped += int(np.count_nonzero((magnitude >= FULL_SCALE) & (magnitude <= 1.0)))
         self.peak = max(self.peak, float(magnitude.max(initial=0.0)))
         if block.ndim == 2 and block.shape[1] > 1:
             self.channel_energy += float(np.square(block).mean(axis=1).sum())
