@@ -151,12 +151,12 @@ def audio_cases(w, run):
 
 def option_cases(w, run, data):
     t = ["transcribe", "--model", run, w / "audio" / "good.wav"]
-    return [Case(f"--chunk-seconds {v}", t[:1] + ["--chunk-seconds", v] + t[1:], 2, "--chunk-seconds")
+    return [Case(f"--chunk-seconds {v}", t[:1] + ["--chunk-seconds", v] + t[1:], 1, "--chunk-seconds")
             for v in ("0", "0.01", "-1", "nan", "inf")] + [
-        Case("--beam-width 0", t[:1] + ["--strategy", "beam", "--beam-width", "0"] + t[1:], 2, "--beam-width"),
-        Case("--jobs 0", ["features", "--data-dir", data, "--jobs", "0"], 2, "--jobs"),
+        Case("--beam-width 0", t[:1] + ["--strategy", "beam", "--beam-width", "0"] + t[1:], 1, "--beam-width"),
+        Case("--jobs 0", ["features", "--data-dir", data, "--jobs", "0"], 1, "--jobs"),
         Case("--max-steps 0", ["train", "--config", run / "config.json", "--data-dir", data, "--run-dir",
-                               w / "never", "--max-steps", "0"], 2, "--max-steps"),
+                               w / "never", "--max-steps", "0"], 1, "--max-steps"),
         Case("unknown corpus type", ["prepare", "--corpus", "nope", "--data-dir", w / "x"], 2, "invalid choice"),
     ]
 
