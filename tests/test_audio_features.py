@@ -64,3 +64,25 @@ def test_zero_length_audio(tmp_path):
     sf.write(path, np.zeros(0, np.float32), SAMPLE_RATE)
     with pytest.raises(AsrError, match="no audio samples"):
         load_audio(path)
+
+
+@pytest.mark.parametrize("config", [
+    FeatureConfig(),
+    FeatureConfig(sample_rate=8000, n_mels=40, win_length=200, hop_length=80, n_fft=256, fmax=3800.0),
+    FeatureConfig(fmin=0.0, fmax=8000.0, win_length=512),
+])
+def test_features_are_librosas(config):
+    """log_mel writes librosa's mel filterbank and STFT out in numpy (librosa's import is slow): same numbers."""
+    librosa = pytest.importorskip("librosa")
+    reference = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
+                                    fmin=config.fmin, fmax=config.fmax)
+    from asr.data.features import mel_filterbank
+    np.testing.assert_allclose(mel_filterbank(config), reference, rtol=1e-5, atol=1e-9)
+    window = np.hanning(config.win_length + 2)[1:-1].astype(np.float32)
+    for n in (100, config.n_fft, config.n_fft + 1, 16001):
+        samples = np.random.default_rng(n).normal(scale=0.1, size=n).astype(np.float32)
+        padded = np.pad(samples, (0, max(0, config.n_fft - n)))
+        power = np.abs(librosa.stft(padded, n_fft=config.n_fft, hop_length=config.hop_length,
+                                    win_length=config.win_length, window=window, center=True)) ** 2
+        expected = np.log(reference @ power + config.log_floor).T[:1 + n // config.hop_length]
+        np.testing.assert_allclose(log_mel(samples, config), expected, atol=2e-5)
