@@ -86,3 +86,50 @@ def test_features_are_librosas(config):
                                     win_length=config.win_length, window=window, center=True)) ** 2
         expected = np.log(reference @ power + config.log_floor).T[:1 + n // config.hop_length]
         np.testing.assert_allclose(log_mel(samples, config), expected, atol=2e-5)
+
+
+def streamed(path, rate=SAMPLE_RATE):
+    from asr.data.audio import stream_audio
+    return np.concatenate(list(stream_audio(path, rate)))
+
+
+@pytest.mark.parametrize("rate, channels", [(44100, 2), (48000, 1), (8000, 1), (16000, 2)])
+def test_resampling_block_by_block_gives_the_whole_file_resampled(tmp_path, rate, channels, monkeypatch):
+    """soxr's streaming resampler carries its filter state across blocks: no seam at block edges."""
+    from asr.data import audio
+    from asr.data.audio import to_mono
+    samples = np.random.default_rng(rate).normal(scale=0.1, size=(int(2.3 * rate), channels)).astype(np.float32)
+    path = tmp_path / "x.wav"
+    sf.write(path, samples, rate, subtype="FLOAT")
+    whole = to_mono(samples, rate)
+    for block_frames in (1000, 4097, audio.BLOCK_FRAMES):
+        monkeypatch.setattr(audio, "BLOCK_FRAMES", block_frames)
+        blocks = streamed(path)
+        assert len(blocks) == len(whole)
+        np.testing.assert_allclose(blocks, whole, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda x: x.__setitem__(30000, np.nan), "contains NaN or infinite samples"),
+    (lambda x: x.__setitem__(30000, 1e30), "more than 1e+06 times full scale"),
+])
+def test_a_bad_sample_in_a_late_block_is_one_line_naming_the_file(tmp_path, damage, reason, monkeypatch):
+    from asr.data import audio
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 4000)
+    samples = tone(2.0, SAMPLE_RATE)
+    damage(samples)
+    path = tmp_path / "late.wav"
+    sf.write(path, samples, SAMPLE_RATE, subtype="FLOAT")
+    for read in (load_audio, streamed):
+        with pytest.raises(AsrError) as error:
+            read(path)
+        assert str(error.value).startswith(f"{path}: ") and reason in str(error.value)
+
+
+def test_a_short_file_read_block_by_block_is_too_short(tmp_path, monkeypatch):
+    from asr.data import audio
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 100)
+    path = tmp_path / "short.wav"
+    sf.write(path, tone(0.05, 44100), 44100)
+    with pytest.raises(AsrError, match=f"{path}: too short \\(50 ms of audio; at least 100 ms needed\\)"):
+        streamed(path)
