@@ -3,7 +3,8 @@
 Features are computed by the training feature function with the settings the model was trained on
 (model.json), so a model never hears other features than it learned from. Long files are cut in pauses
 (asr.inference.chunking); pieces of many files share batches of similar length; chunk transcripts are
-joined with spaces and word times are offset to the start of the file.
+joined with spaces and word times are offset to the start of the file. Files are read block by block
+(asr.data.audio.stream_audio), so memory does not grow with their length.
 """
 
 import json
@@ -144,8 +145,8 @@ class Transcriber:
 class FileTranscript:
     """One file's transcript as its chunks are decoded (in time order), or the error that stopped it."""
 
-    def __init__(self, file, duration=None, chunks=0):
-        self.file, self.duration, self.chunks_left = file, duration, chunks
+    def __init__(self, file):
+        self.file, self.duration, self.chunks_left = file, None, 0
         self.texts, self.words, self.error = [], [], None
 
     def add(self, text, words):
