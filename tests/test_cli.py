@@ -87,6 +87,38 @@ def test_chunks_are_cut_in_pauses():
     assert all(b - a <= 4 * rate for a, b in bounds)
 
 
+def test_streamed_chunking_cuts_where_the_whole_signal_is_cut():
+    """Hop energies gathered block by block, and pieces cut from blocks, are those of the whole array."""
+    from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_energies, smoothed
+    rng = np.random.default_rng(3)
+    samples = np.concatenate([rng.normal(size=16000 * 3).astype(np.float32) * (k % 2) for k in range(7)])
+    edges = np.sort(rng.choice(len(samples), 40, replace=False))
+    blocks = np.split(samples, edges)  # uneven blocks, ending anywhere within a hop
+    energy, length = hop_energies(blocks)
+    np.testing.assert_array_equal(smoothed(energy), frame_energy(samples))
+    bounds = chunk_bounds(length, 2.0, smoothed(energy))
+    pieces = list(cut_stream(blocks, bounds))
+    assert [start for start, _ in pieces] == [a for a, _ in bounds] and len(bounds) > 5
+    for (a, b), (_, piece) in zip(bounds, pieces):
+        np.testing.assert_array_equal(piece, samples[a:b])
+
+
+def test_transcribe_reads_standard_input(tiny_run, audio_files):
+    """`asr transcribe -` reads a WAV or FLAC stream from stdin and prints what the file gives."""
+    import os
+    import subprocess
+    import sys
+    by_file = asr("transcribe", "--model", tiny_run, audio_files["stereo48k"])
+    piped = subprocess.run([sys.executable, "-m", "asr.cli", "transcribe", "--model", str(tiny_run), "-"],
+                           input=audio_files["stereo48k"].read_bytes(), capture_output=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=900)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.decode() == by_file.stdout and by_file.returncode == 0
+    garbage = subprocess.run([sys.executable, "-m", "asr.cli", "transcribe", "--model", str(tiny_run), "-"],
+                             input=b"not audio", capture_output=True, timeout=900)
+    assert garbage.returncode == 1 and garbage.stderr.decode().startswith("asr transcribe: -: not a readable")
+
+
 def test_transcribe_without_a_model_is_one_clear_line(tmp_path):
     result = asr("transcribe", "--model", tmp_path, tmp_path / "x.wav")
     assert result.returncode == 1 and "no trained model here" in result.stderr

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from asr.inference.onnx_predictor import OnnxPredictor
-from asr.inference.transcriber import Transcriber
+from asr.inference.transcriber import Transcriber, transcribe_files
 from asr.models.model_dir import current_onnx, load_trained_model, save_trained_model
 from asr.models.predict import tf_predictor
 from tests.test_cli import asr
@@ -138,17 +138,53 @@ def test_evaluate_refuses_shards_of_other_feature_settings(tiny_run, tiny_data, 
     assert "other feature settings than" in result.stderr and "hop_length 200 vs 160" in result.stderr
 
 
+SLOW_IMPORTS = ("tensorflow", "keras", "librosa", "scipy", "sklearn", "numba")  # each costs 0.3-5 s of start-up
+
+
 def test_transcription_with_an_onnx_export_never_imports_tensorflow(exported, tiny_data):
-    """The ONNX path runs without TensorFlow or Keras in the process (their import alone takes seconds)."""
+    """The ONNX path runs without TensorFlow or Keras in the process (their import alone takes seconds), and
+    the features without librosa (its filters pull in scipy.signal and numba)."""
     import subprocess
     import sys
     wav = next((tiny_data / "wav").rglob("*.wav"))
     probe = ("import sys; from asr.cli.main import main; "
              "code = main(['transcribe', '--model', sys.argv[1], sys.argv[2]]);"
-             " print('exit', code, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+             " print('exit', code, 'tensorflow' in sys.modules, 'keras' in sys.modules);"
+             " print('slow', sorted({m.split('.')[0] for m in sys.modules} & set(SLOW)))"
+             ).replace("SLOW", repr(SLOW_IMPORTS))
     onnx = subprocess.run([sys.executable, "-c", probe, str(exported), str(wav)], capture_output=True, text=True)
-    assert onnx.stdout.strip().splitlines()[-1] == "exit 0 False False", onnx.stdout + onnx.stderr
+    assert onnx.stdout.strip().splitlines()[-2:] == ["exit 0 False False", "slow []"], onnx.stdout + onnx.stderr
     tf = subprocess.run([sys.executable, "-c", probe.replace("sys.argv[2]]", "sys.argv[2], '--backend', 'tf']"),
                          str(exported), str(wav)], capture_output=True, text=True)
-    assert tf.stdout.strip().splitlines()[-1] == "exit 0 True True", tf.stdout + tf.stderr  # the probe can tell
+    assert tf.stdout.strip().splitlines()[-2] == "exit 0 True True", tf.stdout + tf.stderr  # the probe can tell
     assert onnx.stdout.splitlines()[0] == tf.stdout.splitlines()[0]  # the same transcript
+
+
+def test_a_long_file_read_block_by_block_transcribes_as_the_whole_file(exported, tiny_data, tmp_path, monkeypatch):
+    """The streamed reader (two passes of blocks, resampled as they come, chunks decoded in groups that split
+    the file) gives the transcript and word times of transcribing the whole file at once."""
+    import soxr
+
+    from asr.data import audio
+    from asr.data.audio import to_mono
+    from asr.inference import transcriber as transcriber_module
+    rows = sorted((tiny_data / "wav").rglob("*.wav"))[:8]
+    pause = np.zeros(8000, np.float32)
+    speech = np.concatenate([np.concatenate([sf.read(p, dtype="float32")[0], pause]) for p in rows])
+    at_44k = soxr.resample(speech, 16000, 44100)
+    path = tmp_path / "long.flac"
+    sf.write(path, np.stack([at_44k, 0.5 * at_44k], 1), 44100)
+    monkeypatch.setattr(transcriber_module, "GROUP_SECONDS", 3.0)  # a group ends inside the file
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 10000)  # and blocks end anywhere in chunks and hops
+    transcriber = Transcriber(exported, chunk_seconds=2.5, words=True)
+    whole = to_mono(*sf.read(path, dtype="float32"), 16000)
+    seconds, bounds = transcriber.plan_file(path)
+    chunks = list(transcriber.file_chunks(path, bounds))
+    assert seconds == len(whole) / 16000 and len(chunks) > 3
+    for (start, features), (whole_start, whole_features) in zip(chunks, transcriber.chunks(whole), strict=True):
+        assert start == whole_start
+        np.testing.assert_array_equal(features, whole_features)
+    [streamed] = transcribe_files([path], transcriber)
+    text, words = transcriber.transcribe_many([whole])[0]
+    assert streamed["text"] == text and streamed["words"] == words
+    assert streamed["duration"] == round(len(whole) / 16000, 3)

@@ -136,8 +136,9 @@ def add_inspect_command(sub, common):
 
 def add_transcribe_command(sub, common):
     p = add_command(sub, "transcribe", commands.cmd_transcribe, common, help="transcribe audio files",
-                    description="Print a transcript per file (any format libsndfile reads, any rate).")
-    p.add_argument("files", nargs="+", metavar="FILE")
+                    description="Print a transcript per file (any format libsndfile reads, any rate; read "
+                    "block by block, so any length). FILE - reads a WAV or FLAC stream from standard input.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="audio files; - for standard input")
     p.add_argument("--model", help="run directory (default: $ASR_MODEL, else the default recipe's newest model)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON list of {file, duration, text, words: [{word, start, end, confidence}]}")

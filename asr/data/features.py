@@ -2,11 +2,15 @@
 
 Every setting comes from a FeatureConfig (asr.config), which shards and models record; the defaults
 are 80 log-mel bands of 25 ms windows every 10 ms at 16 kHz, 20-7600 Hz.
+
+The mel filterbank and the STFT are librosa's (Slaney mel scale and area normalisation; centred
+frames with zero padding), written out in numpy: importing librosa's filters pulls in scipy.signal
+and numba (1.3-1.6 s), which was most of `asr transcribe`'s start-up for a few milliseconds of work.
+tests/test_audio_features.py checks both against librosa.
 """
 
 import functools
 
-import librosa
 import numpy as np
 
 from asr.config import FeatureConfig
@@ -14,13 +18,53 @@ from asr.data.audio import load_audio
 
 DEFAULT = FeatureConfig()
 
+# Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, logarithmic above
+MEL_LINEAR_HZ = 200.0 / 3  # Hz per mel below the break
+MEL_BREAK_HZ = 1000.0
+MEL_BREAK = MEL_BREAK_HZ / MEL_LINEAR_HZ
+MEL_LOG_STEP = np.log(6.4) / 27.0  # log-frequency per mel above the break
+
+
+def hz_to_mel(hz):
+    hz = np.asarray(hz, dtype=np.float64)
+    logarithmic = MEL_BREAK + np.log(np.maximum(hz, MEL_BREAK_HZ) / MEL_BREAK_HZ) / MEL_LOG_STEP
+    return np.where(hz >= MEL_BREAK_HZ, logarithmic, hz / MEL_LINEAR_HZ)
+
+
+def mel_to_hz(mel):
+    mel = np.asarray(mel, dtype=np.float64)
+    logarithmic = MEL_BREAK_HZ * np.exp(MEL_LOG_STEP * (np.maximum(mel, MEL_BREAK) - MEL_BREAK))
+    return np.where(mel >= MEL_BREAK, logarithmic, MEL_LINEAR_HZ * mel)
+
+
+def mel_filterbank(config):
+    """(n_mels, n_fft // 2 + 1) float32 triangles, as librosa.filters.mel(norm="slaney") makes them."""
+    fft_hz = np.fft.rfftfreq(config.n_fft, d=1.0 / config.sample_rate)
+    edges_hz = mel_to_hz(np.linspace(hz_to_mel(config.fmin), hz_to_mel(config.fmax), config.n_mels + 2))
+    widths = np.diff(edges_hz)
+    ramps = np.subtract.outer(edges_hz, fft_hz)  # (n_mels + 2, bins): each edge minus each bin's frequency
+    rising, falling = -ramps[:-2] / widths[:-1, None], ramps[2:] / widths[1:, None]
+    weights = np.maximum(0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]  # equal area per band
+    return weights.astype(np.float32)
+
 
 @functools.lru_cache(maxsize=8)
 def _mel_basis_and_window(config):
-    mel = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin,
-                              fmax=config.fmax)  # (n_mels, n_fft // 2 + 1)
     window = np.hanning(config.win_length + 2)[1:-1].astype(np.float32)  # Hann without its zero ends
-    return mel, window
+    left = (config.n_fft - config.win_length) // 2  # centred in the FFT frame, as librosa pads it
+    padded = np.zeros(config.n_fft, dtype=np.float32)
+    padded[left:left + config.win_length] = window
+    return mel_filterbank(config), padded
+
+
+def power_spectrum(samples, window, hop_length):
+    """(T, n_fft // 2 + 1) float32 power of centred frames (librosa.stft(center=True, pad_mode="constant"))."""
+    n_fft = len(window)
+    padded = np.pad(samples, n_fft // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]  # (T, n_fft), a view
+    spectrum = np.fft.rfft(frames * window, axis=1).astype(np.complex64)  # (T, n_fft // 2 + 1)
+    return spectrum.real ** 2 + spectrum.imag ** 2
 
 
 def log_mel(samples, config=DEFAULT):
@@ -30,11 +74,8 @@ def log_mel(samples, config=DEFAULT):
     frames = 1 + len(samples) // config.hop_length
     if len(samples) < config.n_fft:  # too short for one FFT: pad with silence, keep the frame count
         samples = np.pad(samples, (0, config.n_fft - len(samples)))
-    spectrum = librosa.stft(samples, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length,
-                            window=window, center=True)  # (n_fft // 2 + 1, T) complex
-    power = spectrum.real ** 2 + spectrum.imag ** 2
-    mel = mel_basis @ power  # (n_mels, n_fft // 2 + 1) @ (n_fft // 2 + 1, T) -> (n_mels, T)
-    return np.log(mel + config.log_floor).T[:frames].astype(np.float32)  # (T, n_mels)
+    mel = power_spectrum(samples, window, config.hop_length) @ mel_basis.T  # (T, bins) @ (bins, n_mels)
+    return np.log(mel + config.log_floor)[:frames].astype(np.float32)  # (T, n_mels)
 
 
 def file_log_mel(path, config=DEFAULT):

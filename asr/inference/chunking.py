@@ -2,6 +2,8 @@
 
 A file longer than `chunk_seconds` is cut in every pause, and a piece still too long at the quietest
 frame in the last quarter of each chunk-sized window; energies are per feature hop (10 ms by default).
+A file read block by block gets the same cuts: its hop energies are gathered in a first pass (four
+bytes per hop), and `cut_stream` then cuts a second pass of its blocks.
 """
 
 import numpy as np
@@ -14,11 +16,26 @@ PAUSE_LEVEL = 0.05  # a pause: smoothed energy below 5 % of the file's median fr
 MIN_CHUNK_SECONDS = 0.5
 
 
+def hop_energies(blocks, hop=HOP):
+    """(mean energy of every whole hop, number of samples) of a signal given as a sequence of blocks."""
+    energies, rest, count = [], np.zeros(0, np.float32), 0
+    for block in blocks:
+        count += len(block)
+        samples = np.concatenate([rest, block])
+        frames = len(samples) // hop
+        energies.append((samples[:frames * hop].reshape(frames, hop) ** 2).mean(axis=1))  # (n,) -> (n // hop,)
+        rest = samples[frames * hop:]  # a hop split between two blocks is completed by the next
+    return (np.concatenate(energies) if energies else np.zeros(0, np.float32)), count
+
+
+def smoothed(energy):
+    """Hop energies averaged over PAUSE_FRAMES frames."""
+    return np.convolve(energy, np.ones(PAUSE_FRAMES) / PAUSE_FRAMES, mode="same")
+
+
 def frame_energy(samples, hop=HOP):
     """Per-hop (10 ms) energy averaged over PAUSE_FRAMES frames: (N,) samples -> (N // hop,)."""
-    frames = len(samples) // hop
-    energy = (samples[:frames * hop].reshape(frames, hop) ** 2).mean(axis=1)  # (N,) -> (F,)
-    return np.convolve(energy, np.ones(PAUSE_FRAMES) / PAUSE_FRAMES, mode="same")
+    return smoothed(hop_energies([samples], hop)[0])
 
 
 def pause_cuts(energy, hop=HOP):
@@ -53,3 +70,18 @@ def chunk_bounds(num_samples, chunk_seconds, energy, sample_rate=SAMPLE_RATE, ho
             bounds.append((start, cut))
             start = cut
     return bounds + [(start, num_samples)]
+
+
+def cut_stream(blocks, bounds):
+    """Yield (start, samples[start:end]) for the consecutive (start, end) `bounds` of a signal given as
+    blocks, holding one piece and one block at a time."""
+    blocks, held, held_start = iter(blocks), [], 0  # held: blocks from sample held_start on
+    for start, end in bounds:
+        while held_start + sum(map(len, held)) < end:
+            block = next(blocks, None)
+            if block is None:
+                break
+            held.append(block)
+        samples = np.concatenate(held) if held else np.zeros(0, np.float32)
+        yield start, samples[start - held_start:end - held_start]
+        held, held_start = [samples[end - held_start:]], end

@@ -3,20 +3,21 @@
 Features are computed by the training feature function with the settings the model was trained on
 (model.json), so a model never hears other features than it learned from. Long files are cut in pauses
 (asr.inference.chunking); pieces of many files share batches of similar length; chunk transcripts are
-joined with spaces and word times are offset to the start of the file.
+joined with spaces and word times are offset to the start of the file. Files are read block by block
+(asr.data.audio.stream_audio), so memory does not grow with their length.
 """
 
 import json
 from pathlib import Path
 
-from asr.data.audio import load_audio
+from asr.data.audio import load_audio, readable_path, stream_audio
 from asr.data.batching import plan_batches
 from asr.data.features import frame_seconds, log_mel
 from asr.data.padding import pad_batch
 from asr.decoding.strategies import make_decoder, strategy
 from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
-from asr.inference.chunking import chunk_bounds, frame_energy
+from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_energies, smoothed
 from asr.layout import run_of_model
 from asr.models.model_dir import current_onnx, read_model_info
 from asr.runtime import import_tensorflow_quietly
@@ -90,26 +91,47 @@ class Transcriber:
         text, word_frames = self.decoder.decode_with_frames(logits)
         return text, timed_words(word_frames, logits, self.frame_seconds, offset_seconds)
 
+    def chunks(self, samples):
+        """[(start seconds, features)] of the pieces chunk_bounds cuts mono samples at the model's rate into."""
+        config = self.info.features
+        rate, hop = config.sample_rate, config.hop_length
+        return [(a / rate, log_mel(samples[a:b], config))
+                for a, b in chunk_bounds(len(samples), self.chunk_seconds, frame_energy(samples, hop), rate, hop)]
+
+    def plan_file(self, path, name=None):
+        """(seconds, chunk bounds) of an audio file, from one pass over its blocks: every problem of the
+        file is an AsrError naming it (as `name`) here, before any of it is transcribed."""
+        config = self.info.features
+        rate, hop = config.sample_rate, config.hop_length
+        energy, length = hop_energies(stream_audio(path, rate, name), hop)
+        return length / rate, chunk_bounds(length, self.chunk_seconds, smoothed(energy), rate, hop)
+
+    def file_chunks(self, path, bounds, name=None):
+        """Yield (start seconds, features) of each chunk of a file, reading it block by block again."""
+        config = self.info.features
+        for start, samples in cut_stream(stream_audio(path, config.sample_rate, name), bounds):
+            yield start / config.sample_rate, log_mel(samples, config)
+
+    def decode_chunks(self, chunks):
+        """[(start seconds, features)] -> [(text, timed words or None)], in batches of similar length."""
+        decoded = [None] * len(chunks)
+        for batch in plan_batches([len(f) for _, f in chunks], self.BATCH_FRAMES, self.MAX_BATCH):
+            logits, out_lengths = self.predict(*pad_batch([chunks[i][1] for i in batch]))
+            for i, chunk_logits, length in zip(batch, logits, out_lengths):
+                decoded[i] = self.decode_chunk(chunk_logits[:length], chunks[i][0])
+        return decoded
+
     def transcribe_many(self, recordings):
         """List of mono sample arrays at the model's rate -> list of (text, words or None), chunks batched."""
-        features_config = self.info.features
-        rate, hop = features_config.sample_rate, features_config.hop_length
-        owners, starts, features = [], [], []
+        owners, chunks = [], []
         for k, samples in enumerate(recordings):
-            for a, b in chunk_bounds(len(samples), self.chunk_seconds, frame_energy(samples, hop), rate, hop):
-                owners.append(k)
-                starts.append(a / rate)
-                features.append(log_mel(samples[a:b], features_config))
-        decoded = [("", [])] * len(features)
-        for batch in plan_batches([len(f) for f in features], self.BATCH_FRAMES, self.MAX_BATCH):
-            logits, out_lengths = self.predict(*pad_batch([features[i] for i in batch]))
-            for i, chunk_logits, length in zip(batch, logits, out_lengths):
-                decoded[i] = self.decode_chunk(chunk_logits[:length], starts[i])
-        texts, words = [[] for _ in recordings], [[] for _ in recordings]
-        for owner, (text, chunk_words) in zip(owners, decoded):  # chunks are in time order within a recording
-            texts[owner] += [text] if text else []
-            words[owner] += chunk_words or []
-        return [(" ".join(t), w if self.words else None) for t, w in zip(texts, words)]
+            pieces = self.chunks(samples)
+            owners += [k] * len(pieces)
+            chunks += pieces
+        transcripts = [FileTranscript(str(k)) for k in range(len(recordings))]
+        for owner, chunk in zip(owners, self.decode_chunks(chunks)):  # chunks are in time order per recording
+            transcripts[owner].add(*chunk)
+        return [(t.text(), t.words if self.words else None) for t in transcripts]
 
     def transcribe_samples(self, samples):
         """Mono samples at the model's rate -> text."""
@@ -120,39 +142,60 @@ class Transcriber:
         return load_audio(path, self.info.features.sample_rate)
 
 
-GROUP_SECONDS = 600  # audio decoded together: short files fill batches, memory stays bounded
+class FileTranscript:
+    """One file's transcript as its chunks are decoded (in time order), or the error that stopped it."""
+
+    def __init__(self, file):
+        self.file, self.duration, self.chunks_left = file, None, 0
+        self.texts, self.words, self.error = [], [], None
+
+    def add(self, text, words):
+        self.texts += [text] if text else []
+        self.words += words or []
+        self.chunks_left -= 1
+
+    def text(self):
+        return " ".join(self.texts)
+
+    def result(self, with_words):
+        if self.error is not None:
+            return {"file": self.file, "error": self.error}
+        return {"file": self.file, "duration": round(self.duration, 3), "text": self.text(),
+                **({"words": self.words} if with_words else {})}
 
 
-def loaded_groups(paths, transcriber):
-    """Yield lists of (path, samples or AsrError), each holding up to GROUP_SECONDS of audio."""
-    group, seconds = [], 0.0
-    rate = transcriber.info.features.sample_rate
-    for path in paths:
-        try:
-            samples = transcriber.load(path)
-            seconds += len(samples) / rate
-        except AsrError as e:
-            samples = e
-        group.append((path, samples))
-        if seconds >= GROUP_SECONDS:
-            yield group
-            group, seconds = [], 0.0
-    if group:
-        yield group
+GROUP_SECONDS = 600  # audio whose chunks are decoded together: short files fill batches, memory stays bounded
 
 
 def transcribe_files(paths, transcriber):
     """Yield one result per path, in order: {file, duration, text[, words]} or {file, error}.
 
-    A file that cannot be read costs only its own result.
+    Files are read block by block, twice (asr.data.audio, asr.inference.chunking): memory holds at
+    most GROUP_SECONDS of chunk features, whatever the files' lengths; chunks of several files share
+    batches. A file that cannot be read costs only its own result. The path STDIN reads standard input.
     """
-    rate = transcriber.info.features.sample_rate
-    for group in loaded_groups(paths, transcriber):
-        texts = iter(transcriber.transcribe_many([s for _, s in group if not isinstance(s, AsrError)]))
-        for path, samples in group:
-            if isinstance(samples, AsrError):
-                yield {"file": str(path), "error": str(samples)}
-                continue
-            text, words = next(texts)  # in the order of the group's readable files
-            yield {"file": str(path), "duration": round(len(samples) / rate, 3), "text": text,
-                   **({"words": words} if words is not None else {})}
+    transcripts, queue, seconds = [], [], 0.0
+    for path in paths:
+        transcripts.append(transcript := FileTranscript(str(path)))
+        try:
+            with readable_path(path) as readable:
+                transcript.duration, bounds = transcriber.plan_file(readable, path)
+                transcript.chunks_left = len(bounds)
+                for start, features in transcriber.file_chunks(readable, bounds, path):
+                    queue.append((transcript, (start, features)))
+                    seconds += len(features) * frame_seconds(transcriber.info.features)
+                    if seconds >= GROUP_SECONDS:
+                        yield from decode_queue(transcriber, queue, transcripts)
+                        queue, seconds = [], 0.0
+        except AsrError as e:
+            transcript.error = str(e)
+    yield from decode_queue(transcriber, queue, transcripts)
+
+
+def decode_queue(transcriber, queue, transcripts):
+    """Decode the queued (transcript, chunk) pairs, then yield (and drop) the results of the files at the
+    front of `transcripts` that are complete."""
+    for (transcript, _), decoded in zip(queue, transcriber.decode_chunks([chunk for _, chunk in queue])):
+        transcript.add(*decoded)
+    while transcripts and (transcripts[0].error is not None or transcripts[0].chunks_left == 0):
+        yield transcripts.pop(0).result(transcriber.words)
