@@ -112,5 +112,7 @@ def test_transcription_of_every_file_reports_the_unreadable_ones(prepared, tiny_
         path = str(root / "corpus" / (utt_id.replace("-", "/", 1) + ".wav"))
         if kind.transcribe == KEPT:
             assert path in transcribed, (kind.name, out.stderr[-2000:])
+            warned = [line for line in out.stderr.splitlines() if line.startswith(f"{path}: warning: ")]
+            assert (kind.warns in warned[0]) if kind.warns else not warned, (kind.name, warned)
         else:
             assert any(path in line and kind.transcribe in line for line in errors), (kind.name, errors)

@@ -111,17 +111,20 @@ def read_samples(path):
         return np.concatenate(list(checked_blocks(sound))), sound.samplerate
 
 
-def stream_audio(path, target_rate=SAMPLE_RATE, name=None):
+def stream_audio(path, target_rate=SAMPLE_RATE, name=None, levels=None):
     """Yield `path` as mono float32 blocks at `target_rate`, decoded and resampled block by block.
 
     AsrError naming the file (as `name`, default the path) on any problem read_samples finds, and for
     less than MIN_SECONDS of audio; it can come after blocks were yielded, at the latest with the last.
+    `levels`: an asr.data.audio_checks.LevelCheck that sees every block as decoded, channels apart.
     """
     try:
         with open_sound(path) as sound:
             resample, frames = Resampler(sound.samplerate, target_rate), 0
             for block in checked_blocks(sound):
                 frames += len(block)
+                if levels is not None:
+                    levels.add(block)
                 yield resample(mono(block))
             if frames < MIN_SECONDS * sound.samplerate:
                 raise AsrError(f"too short ({1000 * frames / sound.samplerate:.0f} ms of audio; at least "

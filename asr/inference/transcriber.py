@@ -8,9 +8,11 @@ joined with spaces and word times are offset to the start of the file. Files are
 """
 
 import json
+import logging
 from pathlib import Path
 
 from asr.data.audio import load_audio, readable_path, stream_audio
+from asr.data.audio_checks import LevelCheck
 from asr.data.batching import plan_batches
 from asr.data.features import frame_seconds, log_mel
 from asr.data.padding import pad_batch
@@ -21,6 +23,8 @@ from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_e
 from asr.layout import run_of_model
 from asr.models.model_dir import current_onnx, read_model_info
 from asr.runtime import import_tensorflow_quietly
+
+log = logging.getLogger(__name__)
 
 RUN_LM = "run"  # lm= this: the run's word LM with the weights `asr evaluate` tuned on dev
 
@@ -102,8 +106,10 @@ class Transcriber:
         """(seconds, chunk bounds) of an audio file, from one pass over its blocks: every problem of the
         file is an AsrError naming it (as `name`) here, before any of it is transcribed."""
         config = self.info.features
-        rate, hop = config.sample_rate, config.hop_length
-        energy, length = hop_energies(stream_audio(path, rate, name), hop)
+        rate, hop, levels = config.sample_rate, config.hop_length, LevelCheck()
+        energy, length = hop_energies(stream_audio(path, rate, name, levels), hop)
+        for warning in levels.warnings():  # usable audio, but the user should know why a transcript may be poor
+            log.warning(f"{name or path}: warning: {warning}")
         return length / rate, chunk_bounds(length, self.chunk_seconds, smoothed(energy), rate, hop)
 
     def file_chunks(self, path, bounds, name=None):
