@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 DEBIAN_PACKAGES := espeak-ng wordnet-base irstlm chromium
 
-.PHONY: run test setup system-packages
+.PHONY: run test setup system-packages lock
 
 run: setup
 	PATH="$(BIN):$$PATH" recipes/synth_en/run.sh
@@ -17,10 +17,11 @@ test: setup
 
 setup: system-packages $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every Python package to the release behind the README's figures; `make lock` renews it.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 system-packages:
@@ -32,3 +33,13 @@ system-packages:
 	    echo "Missing Debian packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
 	  fi; \
 	fi
+
+# Re-resolves the newest releases pyproject.toml allows in a scratch venv and pins them all in constraints.txt.
+# Then `rm -r .venv && make run`, and update the README's results from what it prints (see README, "Installs").
+lock:
+	rm -rf .lock-venv && python3 -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet ".[dev]"
+	{ echo "# Exact releases behind the README's figures (CPython 3.11, Linux x86_64). Made by \`make lock\`; do not edit."; \
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^asr @' -e '^asr==' -e '^pip=='; } > constraints.txt
+	rm -rf .lock-venv

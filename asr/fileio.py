@@ -1,32 +1,110 @@
-"""Atomic file writing: outputs appear complete or not at all (write to a temp file, then rename)."""
+"""Atomic file writing: outputs appear complete or not at all (write to a temp file or directory, then rename).
+
+Every file and directory asr writes goes through `atomic_path` or `atomic_dir`, so this is where a failed
+write (disk full, read-only filesystem, no permission) becomes one AsrError naming the output the user
+asked for. Here, not in each writer: only here is the destination known when the OS error names a hidden
+temp file or nothing at all (a failed write() carries no file name), and here the temp is removed.
+"""
 
 import contextlib
 import glob
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
+
+from asr.errors import AsrError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def write_error(path, error):
+    """The one-line AsrError for an OSError met while writing `path`."""
+    return AsrError(f"{path}: cannot write ({error.strerror or error})")
+
+
+def _temp_prefix_and_suffix(path):
+    # the whole suffix (".weights.h5"), as some writers choose the format by it
+    return f".{path.name}.", "".join(path.suffixes)
+
+
+def _remove_stale(path, suffix):
+    """Temp files and directories left beside `path` by a process killed while writing it."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds. An OSError
+    (in the block too) becomes an AsrError naming `path`; the temporary file never outlives the block."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"):
-        stale.unlink(missing_ok=True)  # left by a process killed while writing this path
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
+    prefix, suffix = _temp_prefix_and_suffix(path)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(path, suffix)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
+        os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions
         os.replace(tmp, path)
+    except OSError as e:
+        raise write_error(path, e) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+
+
+@contextlib.contextmanager
+def atomic_dir(path):
+    """Yield an empty temporary directory beside `path`; it replaces `path` only if the block succeeds, and
+    is removed otherwise. OSErrors become an AsrError naming `path`, as in atomic_path."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(path, ".tmp")
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        if path.is_dir():  # a directory cannot be renamed onto another: move the old one aside first
+            old = tmp.with_suffix(".old.tmp")
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except OSError as e:
+        raise write_error(path, e) from None
+    finally:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def tensorflow_writing(path):
+    """For TensorFlow's own writers (SavedModel, TensorBoard), whose file errors are tf.errors, not OSError:
+    the same one line as atomic_path. TensorFlow is imported only here, when such a writer runs."""
+    import tensorflow as tf
+    try:
+        yield
+    except (tf.errors.PermissionDeniedError, tf.errors.ResourceExhaustedError, tf.errors.FailedPreconditionError,
+            tf.errors.NotFoundError, tf.errors.AlreadyExistsError) as e:
+        raise AsrError(f"{path}: cannot write ({_tensorflow_reason(e)})") from None
+
+
+def _tensorflow_reason(error):
+    """"/run/tensorboard; Permission denied" out of "{{function_node ...}} /run/tensorboard; Permission
+    denied [Op:CreateSummaryFileWriter] name: "."""
+    reason = (error.message or type(error).__name__).splitlines()[-1]
+    return re.sub(r"\s*\[Op:.*$", "", re.sub(r"^\{\{.*?\}\}\s*", "", reason)) or type(error).__name__
 
 
 def write_text(path, text):
@@ -47,6 +125,15 @@ def write_jsonl(path, rows):
     write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
+def read_utf8_text(path):
+    """A text file's contents; one that is not UTF-8 is a one-line AsrError naming it (not a traceback)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise AsrError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
+                       "save it as UTF-8") from None
+
+
 def read_jsonl(path):
     rows = []
     with open(path, encoding="utf-8") as f:
@@ -55,6 +142,5 @@ def read_jsonl(path):
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as e:
-                    from asr.errors import AsrError
                     raise AsrError(f"{path}:{n}: not valid JSON ({e.msg})") from None
     return rows

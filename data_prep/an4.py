@@ -14,9 +14,9 @@ speaker with `train`, like `test`.
 import re
 from pathlib import Path
 
-from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from data_prep.corpus import Item, check_total, write_corpus
+from asr.fileio import read_utf8_text
+from data_prep.corpus import Item, check_total, normalise_splits, write_corpus
 from data_prep.download import Archive, fetch
 
 ARCHIVE = Archive("http://www.speech.cs.cmu.edu/databases/an4/an4_sphere.tar.gz",
@@ -41,7 +41,7 @@ def split_items(corpus_dir, split):
     for path in (fileids, transcription):
         if not path.is_file():
             raise AsrError(f"{path}: not found (expected the an4 folder with etc/ and wav/)")
-    paths = {Path(line.strip()).name: line.strip() for line in fileids.read_text().splitlines() if line.strip()}
+    paths = {Path(line.strip()).name: line.strip() for line in read_utf8_text(fileids).splitlines() if line.strip()}
     items = []
     for n, line in enumerate(transcription.read_text(encoding="latin-1").splitlines(), 1):
         match = _LINE.match(line.strip())
@@ -51,8 +51,7 @@ def split_items(corpus_dir, split):
             continue
         text, utt_id = match.group(1).replace("<s>", " ").replace("</s>", " "), match.group(2)
         relative = paths.get(utt_id, f"missing-from-fileids/{utt_id}")
-        items.append(Item(utt_id, Path(corpus_dir) / "wav" / f"{relative}.sph", normalize_text(text),
-                          Path(relative).parent.name))
+        items.append(Item(utt_id, Path(corpus_dir) / "wav" / f"{relative}.sph", text, Path(relative).parent.name))
     return items
 
 
@@ -62,6 +61,7 @@ def prepare_an4(corpus_dir, out_dir, jobs=None):
     check_total("an4 train+dev", len(train), OFFICIAL_COUNTS["train"])
     speakers = sorted({i.speaker for i in train})
     dev_speakers = set(speakers[DEV_SPEAKER_EVERY - 1::DEV_SPEAKER_EVERY])
-    splits = {"train": [i for i in train if i.speaker not in dev_speakers],
-              "dev": [i for i in train if i.speaker in dev_speakers], "test": test}
-    return write_corpus("an4", corpus_dir, out_dir, splits, {"test": OFFICIAL_COUNTS["test"]}, MAX_SECONDS, jobs)
+    splits, rejected = normalise_splits({"train": [i for i in train if i.speaker not in dev_speakers],
+                                         "dev": [i for i in train if i.speaker in dev_speakers], "test": test})
+    return write_corpus("an4", corpus_dir, out_dir, splits, {"test": OFFICIAL_COUNTS["test"]}, MAX_SECONDS, jobs,
+                        rejected)

@@ -8,19 +8,23 @@ On-disk layout after extraction (the release folder name carries the version and
 The TSVs are tab-separated with a header; the columns we read are `client_id` (the speaker), `path`,
 `sentence`, `up_votes` and `down_votes` (found by name: the column set grew over releases). The official
 train/dev/test hold validated clips only; a row whose down votes reach its up votes is skipped and reported
-anyway, and so is a sentence with digits, whose spoken form the text does not tell.
+anyway, and so is a sentence with digits, whose spoken form the text does not tell (readers say "101" as
+"one oh one" or "a hundred and one"). Transcripts are normalised by English rules, so a release in another
+language (the folder is named by its locale, and newer TSVs have a `locale` column) is refused.
 
 Downloads need the user to accept the licence terms on the Common Voice site, which then gives a
 per-user link and the archive's SHA-256: `download_common_voice(target, url, sha256)` takes both.
 """
 
 import csv
+import io
 import re
 from pathlib import Path
 
-from asr.data.tokenizer import normalize_text
+from asr.data.text_normalisation import require_english
 from asr.errors import AsrError
-from data_prep.corpus import Item, write_corpus
+from asr.fileio import read_utf8_text
+from data_prep.corpus import Item, normalise_items, write_corpus
 from data_prep.download import Archive, fetch
 
 SPLITS = ("train", "dev", "test")
@@ -36,9 +40,11 @@ def download_common_voice(target, url, sha256):
         raise AsrError("Common Voice needs --url and --sha256 from the dataset page (its downloads need "
                        "you to accept the terms there)")
     fetch(Archive(url, f"sha256:{sha256}"), Path(target) / "archives", target)
-    found = sorted(Path(target).glob("cv-corpus-*/en"))
+    found = sorted(p for p in Path(target).glob("cv-corpus-*/*") if p.is_dir())
     if not found:
-        raise AsrError(f"{target}: the archive held no cv-corpus-*/en folder (not the English release?)")
+        raise AsrError(f"{target}: the archive held no cv-corpus-*/<locale> folder")
+    for folder in found:
+        require_english(folder.name, folder)
     return found[-1]
 
 
@@ -54,28 +60,32 @@ def tsv_items(corpus_dir, split):
     tsv = Path(corpus_dir) / f"{split}.tsv"
     if not tsv.is_file():
         raise AsrError(f"{tsv}: not found (expected the cv-corpus-*/en folder with *.tsv and clips/)")
-    with open(tsv, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise AsrError(f"{tsv}: header lacks column(s) {', '.join(missing)}")
-        items, rejected = [], []
-        for row in reader:
-            utt_id = Path(row["path"] or "").stem
-            up, down = _votes(row)
-            sentence = row["sentence"] or ""
-            if down >= up:
-                rejected.append((utt_id, f"{tsv}: voted down ({up} up, {down} down)"))
-            elif _DIGIT.search(sentence):
-                rejected.append((utt_id, f"{tsv}: sentence has digits, spoken form unknown: {sentence!r}"))
-            else:
-                items.append(Item(utt_id, Path(corpus_dir) / "clips" / row["path"], normalize_text(sentence),
-                                  row["client_id"][:16]))
-    return items, rejected
+    reader = csv.DictReader(io.StringIO(read_utf8_text(tsv)), delimiter="\t", quoting=csv.QUOTE_NONE)
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise AsrError(f"{tsv}: header lacks column(s) {', '.join(missing)}")
+    items, rejected = [], []
+    for row in reader:
+        if row.get("locale"):
+            require_english(row["locale"], tsv)
+        utt_id = Path(row["path"] or "").stem
+        up, down = _votes(row)
+        sentence = row["sentence"] or ""
+        if down >= up:
+            rejected.append((utt_id, f"{tsv}: voted down ({up} up, {down} down)"))
+        elif _DIGIT.search(sentence):
+            rejected.append((utt_id, f"{tsv}: sentence has digits, spoken form unknown: {sentence!r}"))
+        else:
+            items.append(Item(utt_id, Path(corpus_dir) / "clips" / row["path"], sentence, row["client_id"][:16]))
+    items, unspellable = normalise_items(items)
+    return items, rejected + unspellable
 
 
 def prepare_common_voice(corpus_dir, out_dir, jobs=None):
     """out_dir/{train,dev,test}.jsonl from a cv-corpus-*/en folder."""
+    corpus_dir = Path(corpus_dir)
+    if corpus_dir.resolve().parent.name.startswith("cv-corpus-"):  # a release's folder is named by its locale
+        require_english(corpus_dir.resolve().name, corpus_dir)
     items, rejected = {}, {}
     for split in SPLITS:
         items[split], rejected[split] = tsv_items(corpus_dir, split)

@@ -1,11 +1,12 @@
 """What every corpus preparation shares: decode-checking audio, counting, writing manifests, assigning splits.
 
-A corpus module lists its utterances as `Item`s per official split (e.g. LibriSpeech's `dev_clean`) and
-calls `write_corpus`, which decodes every audio file in parallel, skips (and reports by name, with the
-reason) any item whose audio is missing, undecodable, non-finite, implausibly short or long, or whose
-transcript is empty, compares the counts with the corpus's published ones, and writes one manifest per
-official split plus a completion marker. `assign_splits` then builds the recipe's own splits (`train`,
-`dev`, test sets) from official ones as the recipe's `splits:` config says.
+A corpus module lists its utterances as `Item`s per official split (e.g. LibriSpeech's `dev_clean`),
+normalises English transcripts with `normalise_splits` (a transcript the vocabulary cannot spell is
+rejected with the reason), and calls `write_corpus`, which decodes every audio file in parallel, skips
+(and reports by name, with the reason) any item whose audio is missing, undecodable, non-finite,
+implausibly short or long, or whose transcript is empty, compares the counts with the corpus's published
+ones, and writes one manifest per official split plus a completion marker. `assign_splits` then builds the
+recipe's own splits (`train`, `dev`, test sets) from official ones as the recipe's `splits:` config says.
 """
 
 import hashlib
@@ -16,9 +17,12 @@ from collections import namedtuple
 from pathlib import Path
 
 from asr.data.audio import MIN_SECONDS, read_samples
-from asr.data.manifest import is_done, report_skipped, write_manifests
+from asr.data.audio_checks import level_warnings
+from asr.data.manifest import is_done, report_skipped, report_warned, write_manifests
+from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
+from asr.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -26,25 +30,21 @@ Item = namedtuple("Item", "id audio text speaker")
 FORMAT_VERSION = 1  # bump when the manifests a corpus module writes change meaning
 
 
-def decoded_duration(path):
-    """Seconds of audio in `path` after decoding every sample; raises AsrError on any problem."""
-    samples, rate = read_samples(path)
-    return len(samples) / rate
-
-
 def check_item(args):
-    """Worker: (item, max_seconds) -> (manifest row, None) or (None, reason)."""
+    """Worker: (item, max_seconds) -> (manifest row, None, warnings) or (None, reason, [])."""
     item, max_seconds = args
     try:
         if not item.text:
             raise AsrError("transcript is empty after normalisation")
-        seconds = decoded_duration(item.audio)
+        samples, rate = read_samples(item.audio)  # every sample decoded: a file cut short shows here
+        seconds = len(samples) / rate
         if not MIN_SECONDS <= seconds <= max_seconds:
             raise AsrError(f"implausible duration {seconds:.2f} s (expected {MIN_SECONDS}-{max_seconds} s)")
     except AsrError as e:
-        return None, f"{item.audio}: {e}"
-    return {"id": item.id, "audio": str(Path(item.audio).resolve()), "duration": round(seconds, 3),
-            "text": item.text, "speaker": item.speaker}, None
+        return None, f"{item.audio}: {e}", []
+    row = {"id": item.id, "audio": str(Path(item.audio).resolve()), "duration": round(seconds, 3),
+           "text": item.text, "speaker": item.speaker}
+    return row, None, [f"{item.audio}: {warning}" for warning in level_warnings(samples)]
 
 
 def validate_items(items, max_seconds, name, jobs=None, rejected=()):
@@ -63,17 +63,40 @@ def validate_items(items, max_seconds, name, jobs=None, rejected=()):
     tasks = [(item, max_seconds) for item in unique]
     workers = min(jobs or multiprocessing.cpu_count(), len(tasks) // 64)
     if workers > 1:
-        with multiprocessing.Pool(workers) as pool:
+        with worker_pool(workers) as pool:
             results = list(pool.imap(check_item, tasks, chunksize=16))
     else:  # a few dozen files: a process pool costs more than it saves
         results = [check_item(task) for task in tasks]
-    for item, (row, reason) in zip(unique, results):
+    warned = []
+    for item, (row, reason, warnings) in zip(unique, results):
         if row is None:
             skipped.append((item.id, reason))
         else:
             rows.append(row)
+            warned += [(item.id, warning) for warning in warnings]
+    report_warned(name, warned)
     report_skipped(name, skipped, len(items) + len(rejected))
     return rows, skipped
+
+
+def normalise_items(items):
+    """(items with their transcripts normalised, (id, reason) for each the vocabulary cannot spell)."""
+    kept, rejected = [], []
+    for item in items:
+        try:
+            kept.append(item._replace(text=normalize_text(item.text)))
+        except UnspellableText as e:
+            rejected.append((item.id, f"{item.audio}: transcript has {e}"))
+    return kept, rejected
+
+
+def normalise_splits(items_by_split, rejected=None):
+    """normalise_items over every split: (items by split, rejected by split, the unspellable added)."""
+    items, rejected = {}, {split: list(pairs) for split, pairs in (rejected or {}).items()}
+    for split, split_items in items_by_split.items():
+        items[split], unspellable = normalise_items(split_items)
+        rejected[split] = rejected.get(split, []) + unspellable
+    return items, rejected
 
 
 def check_total(name, found, expected):

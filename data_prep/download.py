@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asr.errors import AsrError
-from asr.fileio import write_text
+from asr.fileio import write_error, write_text
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,24 @@ def _open(url, start):
         raise AsrError(f"{url}: download failed ({getattr(e, 'reason', e)})") from None
 
 
+def _opened(part, mode):
+    try:
+        return open(part, mode)
+    except OSError as e:
+        raise write_error(part, e) from None
+
+
 def _append(response, part, start, log):
     """Append the response body to `part` (truncated first when the server ignored the Range)."""
     resumed = start and response.status == 206
     total = response.length + (start if resumed else 0) if response.length else None
     done, last_report = (start if resumed else 0), time.monotonic()
-    with open(part, "ab" if resumed else "wb") as out:
-        for block in iter(lambda: response.read(CHUNK_BYTES), b""):
-            out.write(block)
+    with _opened(part, "ab" if resumed else "wb") as out:
+        for block in iter(lambda: response.read(CHUNK_BYTES), b""):  # its OSErrors are the network's
+            try:
+                out.write(block)
+            except OSError as e:  # the disk's: name the file, not the URL
+                raise write_error(part, e) from None
             done += len(block)
             if time.monotonic() - last_report > 10:
                 share = f" ({100 * done / total:.0f} %)" if total else ""

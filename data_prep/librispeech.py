@@ -11,9 +11,9 @@ names using underscores (`dev-clean` -> `dev_clean`).
 
 from pathlib import Path
 
-from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from data_prep.corpus import Item, write_corpus
+from asr.fileio import read_utf8_text
+from data_prep.corpus import Item, normalise_splits, write_corpus
 from data_prep.download import Archive, fetch
 
 BASE_URL = "https://www.openslr.org/resources/12"
@@ -50,11 +50,10 @@ def part_items(part_dir):
     """Items for every line of every <speaker>/<chapter>/*.trans.txt below part_dir."""
     items = []
     for trans in sorted(Path(part_dir).glob("*/*/*.trans.txt")):
-        for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
+        for line in read_utf8_text(trans).splitlines():
             utt_id, _, text = line.strip().partition(" ")
             if utt_id:
-                items.append(Item(utt_id, trans.parent / f"{utt_id}.flac", normalize_text(text),
-                                  utt_id.split("-")[0]))
+                items.append(Item(utt_id, trans.parent / f"{utt_id}.flac", text, utt_id.split("-")[0]))
     return items
 
 
@@ -67,5 +66,5 @@ def prepare_librispeech(corpus_dir, out_dir, parts=None, jobs=None):
     if not parts or missing:
         raise AsrError(f"{corpus_dir}: no LibriSpeech part folder {', '.join(missing or ARCHIVES)} "
                        "(expected <corpus_dir>/<part>/<speaker>/<chapter>/)")
-    items = {split_name(p): part_items(corpus_dir / p) for p in parts}
-    return write_corpus("librispeech", corpus_dir, out_dir, items, OFFICIAL_COUNTS, MAX_SECONDS, jobs)
+    items, rejected = normalise_splits({split_name(p): part_items(corpus_dir / p) for p in parts})
+    return write_corpus("librispeech", corpus_dir, out_dir, items, OFFICIAL_COUNTS, MAX_SECONDS, jobs, rejected)

@@ -15,9 +15,9 @@ The text is metadata's third column, where numbers and abbreviations are written
 import hashlib
 from pathlib import Path
 
-from asr.data.tokenizer import normalize_text
 from asr.errors import AsrError
-from data_prep.corpus import Item, check_total, write_corpus
+from asr.fileio import read_utf8_text
+from data_prep.corpus import Item, check_total, normalise_splits, write_corpus
 from data_prep.download import Archive, fetch
 
 ARCHIVE = Archive("https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2",
@@ -48,12 +48,12 @@ def metadata_items(corpus_dir):
     if not metadata.is_file():
         raise AsrError(f"{metadata}: not found (expected the LJSpeech-1.1 folder with metadata.csv and wavs/)")
     items = []
-    for n, line in enumerate(metadata.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_utf8_text(metadata).splitlines(), 1):
         fields = line.split("|")
         if len(fields) < 2 or not fields[0]:
             raise AsrError(f"{metadata}:{n}: expected 'id|text|normalized text'")
         spoken = fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]
-        items.append(Item(fields[0], Path(corpus_dir) / "wavs" / f"{fields[0]}.wav", normalize_text(spoken), "LJ"))
+        items.append(Item(fields[0], Path(corpus_dir) / "wavs" / f"{fields[0]}.wav", spoken, "LJ"))
     return items
 
 
@@ -61,5 +61,6 @@ def prepare_ljspeech(corpus_dir, out_dir, jobs=None):
     """out_dir/{train,dev,test}.jsonl from an LJSpeech-1.1 folder."""
     items = metadata_items(corpus_dir)
     check_total("ljspeech", len(items), OFFICIAL_CLIPS)
-    splits = {name: [i for i in items if split_of(i.id) == name] for name in ("train", "dev", "test")}
-    return write_corpus("ljspeech", corpus_dir, out_dir, splits, {}, MAX_SECONDS, jobs)
+    splits, rejected = normalise_splits({name: [i for i in items if split_of(i.id) == name]
+                                         for name in ("train", "dev", "test")})
+    return write_corpus("ljspeech", corpus_dir, out_dir, splits, {}, MAX_SECONDS, jobs, rejected)

@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import logging
-import multiprocessing
 import re
 import shutil
 import subprocess
@@ -21,10 +20,11 @@ import soundfile as sf
 
 from asr.data.audio import SAMPLE_RATE, to_mono
 from asr.data.manifest import is_done, write_manifests
-from asr.data.tokenizer import normalize_text
+from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
-from asr.fileio import atomic_path, write_text
+from asr.fileio import write_bytes, write_text
 from asr.layout import DataLayout
+from asr.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ _QUOTED = re.compile(r'"([^"]+)"')
 # abbreviations with periods, and a few common abbreviations without them.
 _UNSPEAKABLE = re.compile(r"[0-9&%$#@+=/\\_<>\[\]{}()*~^|]|\b[A-Z]{2,}\b|\b\w+\.\w")
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "jr", "sr", "co", "ltd", "inc", "no"}
+_WORD = re.compile(r"[a-z']+")
 
 
 def wordnet_glosses_raw(wordnet_dir=WORDNET_DIR):
@@ -51,9 +52,24 @@ def wordnet_sentences(wordnet_dir=WORDNET_DIR):
 
 
 def wordnet_glosses(wordnet_dir=WORDNET_DIR):
-    """WordNet's definitions with the quoted examples cut out: LM text that holds no corpus sentence."""
+    """WordNet's definitions with the quoted examples cut out: LM text that holds no corpus sentence.
+
+    One normalised line per ";"-separated piece; a piece the vocabulary cannot spell is left out, counted.
+    """
     definitions = (_QUOTED.sub(" ", gloss) for gloss in wordnet_glosses_raw(wordnet_dir))
-    return [text for definition in definitions for text in map(normalize_text, definition.split(";")) if text]
+    spelled = [_spelled_or_none(piece) for definition in definitions for piece in definition.split(";")]
+    if None in spelled:
+        log.info(f"synth_en: {spelled.count(None)} WordNet definition pieces left out of the LM text: "
+                 "characters the vocabulary cannot spell (e.g. 'and/or', 'x^2')")
+    return [text for text in spelled if text]
+
+
+def _spelled_or_none(text):
+    """The normalised text, or None when the vocabulary cannot spell it."""
+    try:
+        return normalize_text(text)
+    except UnspellableText:
+        return None
 
 
 def write_lm_text(out_dir, wordnet_dir=WORDNET_DIR):
@@ -66,14 +82,19 @@ def write_lm_text(out_dir, wordnet_dir=WORDNET_DIR):
 
 
 def speakable_sentences(raw_sentences, min_words, max_words):
-    """Normalised, de-duplicated, sorted sentences whose spoken form equals their written form."""
+    """Normalised, de-duplicated, sorted sentences whose spoken form equals their written form.
+
+    Abbreviations are looked for in the written words: normalisation now spells most of them out, but
+    leaving those sentences out, as before it did, keeps the default corpus (and its published results)
+    what it was.
+    """
     kept = set()
     for raw in raw_sentences:
-        if _UNSPEAKABLE.search(raw):
+        written_words = {w.strip("'") for w in _WORD.findall(raw.lower())}
+        if _UNSPEAKABLE.search(raw) or _ABBREVIATIONS.intersection(written_words):
             continue
-        text = normalize_text(raw)
-        words = text.split()
-        if min_words <= len(words) <= max_words and not _ABBREVIATIONS.intersection(words):
+        text = _spelled_or_none(raw)
+        if text is not None and min_words <= len(text.split()) <= max_words:
             kept.add(text)
     return sorted(kept)
 
@@ -131,8 +152,9 @@ def synthesize(job):
         return job, f"espeak-ng failed: {result.stderr.decode(errors='replace').strip()[:200]}"
     samples, rate = sf.read(io.BytesIO(result.stdout), dtype="float32")
     samples = to_mono(samples, rate)
-    with atomic_path(wav) as tmp:
-        sf.write(str(tmp), samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    buffer = io.BytesIO()  # libsndfile's write errors are no OSError: write to memory, then to disk
+    sf.write(buffer, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    write_bytes(wav, buffer.getvalue())
     return job, len(samples) / SAMPLE_RATE
 
 
@@ -158,7 +180,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
              f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}
-    with multiprocessing.Pool(jobs_count or multiprocessing.cpu_count()) as pool:
+    with worker_pool(jobs_count) as pool:
         for job, outcome in pool.imap(synthesize, jobs, chunksize=16):
             if isinstance(outcome, str):
                 log.warning(f"synth_en: skipped {job['id']}: {outcome}")

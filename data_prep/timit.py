@@ -15,6 +15,7 @@ so the recipe's WER over phone tokens is the phone error rate (PER) papers repor
 from pathlib import Path
 
 from asr.errors import AsrError
+from asr.fileio import read_utf8_text
 from data_prep.corpus import Item, write_corpus
 
 OFFICIAL_COUNTS = {"train": 3696, "dev": 400, "test": 192}
@@ -74,7 +75,7 @@ def utterance_items(set_dir, speakers=None):
         try:
             if phn is None:
                 raise AsrError(f"{wav}: no .PHN file beside it")
-            lines = [line.split() for line in phn.read_text().splitlines() if line.strip()]
+            lines = [line.split() for line in read_utf8_text(phn).splitlines() if line.strip()]
             if any(len(fields) != 3 for fields in lines):
                 raise AsrError(f"{phn}: expected '<start> <end> <phone>' lines")
             try:

@@ -27,6 +27,7 @@ class Kind:
     prep: str  # KEPT, or a fragment of the reason preparation must give
     train: str = KEPT  # for kept items: KEPT, or a fragment of the reason training drops it with
     transcribe: str = KEPT  # KEPT (a line of text), or a fragment of the error transcription reports
+    warns: str = ""  # for kept items: a fragment of the warning preparation and transcription give
 
 
 def _write_kinds(folder, audio, rate, text):
@@ -66,7 +67,12 @@ def _write_kinds(folder, audio, rate, text):
     add(Kind("flac_named_wav", KEPT), "flac_named_wav.wav", audio, fmt="FLAC")
     add(Kind("cut_off_data", KEPT), "cut_off_data.wav", raw=full[:len(full) * 2 // 3])  # header says more
     add(Kind("loud_float", KEPT), "loud_float.wav", audio * 1000.0, subtype="FLOAT")  # far beyond +-1
-    add(Kind("silence", KEPT), "silence.wav", np.zeros(2 * rate, np.float32), transcript="nothing was said")
+    add(Kind("silence", KEPT, warns="silent"), "silence.wav", np.zeros(2 * rate, np.float32),
+        transcript="nothing was said")
+    add(Kind("clipped", KEPT, warns="clipped"), "clipped.wav", np.clip(audio * 50, -1, 1))
+    add(Kind("near_silent", KEPT, warns="near-silent"), "near_silent.wav", audio * 1e-4, subtype="FLOAT")
+    add(Kind("cancelling_channels", KEPT, warns="channels cancel"), "cancelling_channels.wav",
+        np.stack([audio, -audio], axis=1))
     add(Kind("two_hours", "implausible duration"), "two_hours.wav", two_hours[:7200 * rate])
     add(Kind("ten_ms", "implausible duration", transcribe="too short (10 ms of audio"), "ten_ms.wav",
         audio[:rate // 100])
@@ -74,7 +80,7 @@ def _write_kinds(folder, audio, rate, text):
         subtype="FLOAT")
     add(Kind("unicode_text", KEPT), "unicode_text.wav", audio, 
         transcript="«" + text.replace("e", "é").replace("a", "à").capitalize() + "» —")  # folds back to `text`
-    add(Kind("non_latin_text", "transcript is empty"), "non_latin_text.wav", audio, transcript="日本語のテキスト")
+    add(Kind("non_latin_text", "vocabulary cannot spell"), "non_latin_text.wav", audio, transcript="日本語のテキスト")
     add(Kind("empty_text", "transcript is empty"), "empty_text.wav", audio, transcript="   ")
     add(Kind("very_long_text", KEPT, train="label needs"), "very_long_text.wav", audio,
         transcript=" ".join([text] * 200))

@@ -25,6 +25,10 @@ TINY = {
 }
 
 
+# as root, permission bits bind only a process without the capabilities that override them (setpriv, util-linux)
+AS_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+
+
 def asr(*args, env=None, prefix=()):
     """`asr ARGS` in a fresh process as a user runs it (`prefix`: a command to run it under, `env`: its
     environment, default ours); the CompletedProcess with text output."""

@@ -1,4 +1,4 @@
-"""A dirty corpus (tests/bad_inputs.py: 24 kinds) through `asr prepare`, `asr features`, `asr train` and
+"""A dirty corpus (tests/bad_inputs.py: 27 kinds) through `asr prepare`, `asr features`, `asr train` and
 `asr transcribe`, each as a user runs it: no traceback, every bad item named with its reason in the
 summary, every good item processed, outputs complete.
 
@@ -7,20 +7,18 @@ allow it (setpriv, util-linux): the unreadable file is then unreadable for them 
 """
 
 import json
-import os
 import shutil
 
 import pytest
 import yaml
 
 from tests.bad_inputs import KEPT, write_bad_corpus
-from tests.conftest import TINY, asr
+from tests.conftest import AS_USER, TINY, asr
 
 
 def run_asr(*args):
     """`asr ARGS` (as root: without the capabilities that override permission bits); no traceback."""
-    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
-    result = asr(*args, prefix=prefix)
+    result = asr(*args, prefix=AS_USER)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return result
 
@@ -58,6 +56,10 @@ def test_prep_skips_each_bad_item_with_its_reason_and_keeps_the_rest(prepared):
         else:
             assert utt_id not in kept and kind.prep in skipped[utt_id], (kind.name, skipped.get(utt_id))
     assert "duplicate id" in skipped["good-utt00"]  # listed twice: the first is kept
+    warned = {line.split(": warning ", 1)[1].split(":", 1)[0]: line for line in result.stderr.splitlines()
+              if line.startswith("folder: warning ")}
+    assert set(warned) == {utt_id for utt_id, kind in kinds.items() if kind.warns}, warned
+    assert all(kinds[utt_id].warns in line for utt_id, line in warned.items()), warned
     bad = sum(kind.prep != KEPT for kind in kinds.values()) + 1
     assert f"folder: {bad} of {len(kinds) + 1} utterances skipped:" in result.stderr
     assert kept["kinds-unicode_text"]["text"] == kept["good-utt00"]["text"]

@@ -60,8 +60,8 @@ def test_ljspeech_split_is_fixed_by_id(tmp_path, capsys):
     found, _, err = prepare_with_broken(corpus_fixtures.make_ljspeech, prepare_ljspeech, tmp_path, capsys)
     for split, rows in found.items():
         assert rows and all(split_of(r["id"]) == split for r in rows)
-    # the third (normalized) column, where the fixture writes "number"; digits are not in the vocabulary
-    assert found["dev"][0]["text"] == "printing in the only sense with which we are at present concerned number"
+    # the third (normalized) column, where the fixture writes "number 3": its digit is spelled out, not dropped
+    assert found["dev"][0]["text"] == "printing in the only sense with which we are at present concerned number three"
     assert "the official release has 13100" in err
     # fixed and seeded: these ids land in these splits on every machine and in every release of the code
     assert [split_of(i) for i in ("LJ001-0001", "LJ001-0006", "LJ001-0055")] == ["train", "dev", "test"]

@@ -1,17 +1,21 @@
 """`asr` argument parsing and dispatch: prepare, features, lm, train, evaluate, results, report, export,
-transcribe, inspect. Problems with the user's input are printed as one line (`asr <command>: <file>: <problem>`)
-with exit status 1, never as a traceback. Choices come from the registries (corpora, decoding strategies,
-distributions), so a registered addition appears here by itself."""
+transcribe, inspect. Problems with the user's input or the disk are printed as one line (`asr <command>:
+<file>: <problem>`) with exit status 1, never as a traceback; Ctrl-C is one line too, with status 130.
+Choices come from the registries (corpora, decoding strategies, distributions), so a registered addition
+appears here by itself."""
 
 import argparse
 import sys
 
 from asr.cli import commands
-from asr.cli.output import configure_logging
+from asr.cli.output import configure_logging, discard_stdout
 from asr.config import COUNT, DISTRIBUTIONS, RANGES, check_range
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
+
+# every stage writes complete outputs only (asr.fileio) and skips what is done, so a rerun continues
+INTERRUPTED = "interrupted; run the same command again to continue"
 
 # transcribe imports TensorFlow only without a current ONNX export
 USES_TENSORFLOW = ("train", "evaluate", "report", "export", "inspect")
@@ -162,20 +166,37 @@ def build_parser():
     return parser
 
 
+def os_error_line(error):
+    """The last resort for an OSError no writer turned into an AsrError (asr.fileio translates every file
+    write): a read, a delete or a library's own file access names its file; one without a file name is a
+    failed write to standard output (a redirection onto a full disk), named by where it points."""
+    if error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    return f"{discard_stdout()}: cannot write ({error.strerror or error})"
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose - args.quiet)
     apply_thread_defaults()
-    if args.command in USES_TENSORFLOW:
-        import_tensorflow_quietly()
     try:
+        if args.command in USES_TENSORFLOW:
+            import_tensorflow_quietly()
         check_options(args)
-        return args.run(args) or 0
+        status = args.run(args) or 0
+        sys.stdout.flush()  # a full disk behind `> file` shows here, as one line, not after main returns
+        return status
     except AsrError as e:
         print(f"asr {args.command}: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"asr {args.command}: interrupted", file=sys.stderr)
+    except BrokenPipeError:  # `asr transcribe ... | head`: the reader has all it wanted; stop quietly
+        discard_stdout()
+        return 0
+    except OSError as e:
+        print(f"asr {args.command}: {os_error_line(e)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # the stages' workers ignore Ctrl-C (asr.workers): only this process reports it
+        print(f"asr {args.command}: {INTERRUPTED}", file=sys.stderr)
         return 130
 
 

@@ -8,7 +8,6 @@ recomputed. A bad audio file is reported by name and left out of its shard; the 
 
 import hashlib
 import logging
-import multiprocessing
 import shutil
 
 from threadpoolctl import threadpool_limits
@@ -17,6 +16,7 @@ from asr.config import FeatureConfig
 from asr.data.features import file_log_mel
 from asr.data.manifest import load_manifest
 from asr.data.shards import (
+    SOURCE,
     FeatureStore,
     compute_cmvn,
     save_cmvn,
@@ -28,6 +28,7 @@ from asr.data.shards import (
 from asr.errors import AsrError
 from asr.layout import DataLayout
 from asr.provenance import feature_settings
+from asr.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def discard_stale_shards(manifest_path, split_dir, config):
         return
     if split_dir.is_dir():
         log.info(f"features: {split_dir} was computed from another manifest or with other settings; recomputing")
+        (split_dir / SOURCE).unlink(missing_ok=True)  # first: a removal cut short still reads as stale
         shutil.rmtree(split_dir)
     write_source(split_dir, source)
 
@@ -72,7 +74,10 @@ def compute_split(manifest_path, split_dir, config, pool):
     for index, start in enumerate(range(0, len(rows), per_shard)):
         if not shard_paths(split_dir, index)[1].is_file():
             tasks.append((split_dir, index, rows[start:start + per_shard], config))
-    problems = [p for shard_problems in pool.imap_unordered(_features_of_shard, tasks) for p in shard_problems]
+    problems = []
+    for done, shard_problems in enumerate(pool.imap_unordered(_features_of_shard, tasks), 1):
+        problems += shard_problems
+        log.debug(f"features: {manifest_path.stem}: {done} of {len(tasks)} shards written")
     log.info(f"features: {manifest_path.stem}: {len(rows)} utterances, {len(tasks)} shards computed, "
              f"{len(problems)} skipped")
     return problems
@@ -85,7 +90,7 @@ def compute_features(data_dir, config=FeatureConfig(), jobs=None):
     if not manifests:
         raise AsrError(f"{data.manifests}: no manifests (*.jsonl) found")
     problems = []
-    with multiprocessing.Pool(jobs or multiprocessing.cpu_count(), _one_thread_per_worker) as pool:
+    with worker_pool(jobs, _one_thread_per_worker) as pool:
         for manifest in manifests:
             problems += compute_split(manifest, data.feature_split(manifest.stem), config, pool)
     for problem in problems:

@@ -47,6 +47,19 @@ def report_skipped(name, skipped, total):
             log.warning(f"{name}: skipped {utt_id}: {reason}")
 
 
+WARNINGS_SHOWN = 20  # a corpus recorded through one bad channel would otherwise warn once per file
+
+
+def report_warned(name, warned):
+    """Kept items whose audio is doubtful (asr.data.audio_checks): a count, then the first few by id."""
+    if warned:
+        log.warning(f"{name}: {len(warned)} kept utterances have doubtful audio (they may train poorly):")
+        for utt_id, warning in warned[:WARNINGS_SHOWN]:
+            log.warning(f"{name}: warning {utt_id}: {warning}")
+        if len(warned) > WARNINGS_SHOWN:
+            log.warning(f"{name}: ... and {len(warned) - WARNINGS_SHOWN} more")
+
+
 def write_manifests(out_dir, splits, fingerprint):
     """Validate and write {split}.jsonl for each split, then the marker recording `fingerprint`."""
     out_dir = Path(out_dir)

@@ -44,7 +44,11 @@ def write_shard(feature_dir, index, ids, features, feature_dim):
     stacked = np.concatenate(features).astype(np.float16) if features else np.zeros((0, feature_dim), np.float16)
     with atomic_path(npy_path) as tmp:
         np.save(tmp, stacked)
-    write_json(index_path, {"ids": list(ids), "offsets": offsets, "lengths": lengths})
+    try:
+        write_json(index_path, {"ids": list(ids), "offsets": offsets, "lengths": lengths})
+    except BaseException:  # a full disk, or a stop (Ctrl-C): no shard without its index is left behind
+        npy_path.unlink(missing_ok=True)
+        raise
 
 
 class FeatureStore:

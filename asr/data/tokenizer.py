@@ -1,25 +1,13 @@
-"""Tokenizers (characters, or a list of symbols such as phones) and text normalisation.
+"""Tokenizers: characters, or a list of symbols such as phones.
 
-Token 0 is the CTC blank, written down here once.
+Token 0 is the CTC blank, written down here once. Text reaches the character tokenizer normalised
+(asr/data/text_normalisation.py).
 """
-
-import re
-import unicodedata
 
 BLANK = 0
 BLANK_SYMBOL = "<b>"
 CHARACTERS = " 'abcdefghijklmnopqrstuvwxyz"
 SPACE = 1 + CHARACTERS.index(" ")  # the word separator's id
-_NOT_IN_VOCAB = re.compile(r"[^ 'a-z]")
-
-
-def normalize_text(text):
-    """Lower-case, fold accents, map hyphens to spaces, drop other punctuation, squeeze spaces."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = text.lower().replace("-", " ").replace("`", "'")
-    text = _NOT_IN_VOCAB.sub(" ", text)
-    words = [w.strip("'") for w in text.split()]
-    return " ".join(w for w in words if w)
 
 
 class CharTokenizer:

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 from asr.data.manifest import load_manifest
-from asr.data.tokenizer import normalize_text
+from asr.data.text_normalisation import UnspellableText, normalize_text
 from asr.errors import AsrError
-from asr.fileio import atomic_path, write_json
+from asr.fileio import atomic_path, read_utf8_text, write_json
 from asr.layout import DataLayout
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,24 @@ def find_tlm():
 
 
 def read_text_lines(path):
-    """Normalised non-empty lines of a text file; a missing or binary file is a one-line error."""
+    """Normalised non-empty lines of a text file; a missing or non-UTF-8 file is a one-line error.
+
+    A line the vocabulary cannot spell (asr/data/text_normalisation.py) is left out, and counted in the log.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw_lines = read_utf8_text(path).splitlines()
     except FileNotFoundError:
         raise AsrError(f"{path}: LM text file not found") from None
-    except UnicodeDecodeError:
-        raise AsrError(f"{path}: LM text is not UTF-8 text") from None
-    return [line for line in (normalize_text(raw) for raw in text.splitlines()) if line]
+    lines, unspellable = [], []
+    for n, raw in enumerate(raw_lines, 1):
+        try:
+            lines.append(normalize_text(raw))
+        except UnspellableText as e:
+            unspellable.append(f"line {n}: {e}")
+    if unspellable:
+        log.warning(f"lm: {path}: left out {len(unspellable)} of {len(raw_lines)} lines with characters the "
+                    f"vocabulary cannot spell (first: {unspellable[0]})")
+    return [line for line in lines if line]
 
 
 def lm_sentences(sentences, exclude=()):
@@ -63,7 +73,9 @@ def build_arpa(sentences, out_path, order=3):
         raise AsrError(f"{out_path}: no LM text left to estimate from")
     out_path = Path(out_path)
     tlm = find_tlm()
-    with tempfile.TemporaryDirectory() as tmp, atomic_path(out_path) as arpa_path:
+    with atomic_path(out_path) as arpa_path, tempfile.TemporaryDirectory(
+            dir=out_path.parent, prefix=f".{out_path.name}.", suffix="".join(out_path.suffixes)) as tmp:
+        # beside the ARPA file, named as atomic_path's temps: a full disk is the output's, leftovers are swept
         text_path = Path(tmp) / "lm_text.txt"
         text_path.write_text("".join(f"<s> {s} </s>\n" for s in sentences), encoding="utf-8")
         for smoothing in SMOOTHING:

@@ -12,7 +12,11 @@ class OnnxPredictor:
         except ImportError as e:
             raise AsrError(f"{onnx_path}: onnxruntime is not installed ({e})") from None
         options = ort.SessionOptions()  # sequential execution: ORT_PARALLEL measured 2x slower here
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's load errors share no base class but Exception; all mean a bad file
+            reason = str(e).rsplit("failed:", 1)[-1].strip()
+            raise AsrError(f"{onnx_path}: not a loadable ONNX model ({reason}); run `asr export` again") from None
         self.feature_dim = self.session.get_inputs()[0].shape[-1]  # (batch, frames, features per frame)
 
     def __call__(self, features, lengths):

@@ -6,12 +6,9 @@ current: export.json records the sha256 of the weights it came from, so a retrai
 decoded with a stale export. An encoder without an ONNX writer is refused before anything is written.
 """
 
-import shutil
-from pathlib import Path
-
 import tensorflow as tf
 
-from asr.fileio import atomic_path, write_json
+from asr.fileio import atomic_dir, atomic_path, tensorflow_writing, write_json
 from asr.models.model_dir import load_trained_model, weights_digest
 from asr.models.onnx_graph import OPSET as ONNX_OPSET
 from asr.models.onnx_graph import acoustic_model_onnx
@@ -39,11 +36,8 @@ def export_saved_model(model, path):
     model.encoder.fast_cpu_lstm = False
     module = tf.Module()
     module.model, module.serve = model, serving_function(model)
-    tmp = Path(str(path) + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
-    shutil.rmtree(path, ignore_errors=True)
-    tmp.rename(path)
+    with atomic_dir(path) as tmp, tensorflow_writing(path):
+        tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
 
 
 def export_model(model_dir):

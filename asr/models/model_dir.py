@@ -39,9 +39,8 @@ class ModelInfo:
 def save_trained_model(model, model_dir, features, decode, data_fingerprint, training=None):
     """Write model.weights.h5, then model.json (atomically: a reader never sees a half-written model)."""
     layout = ModelLayout(model_dir)
-    with atomic_path(layout.weights) as tmp:
-        model.save_weights(str(tmp.with_suffix(".weights.h5")))
-        tmp.with_suffix(".weights.h5").replace(tmp)
+    with atomic_path(layout.weights) as tmp:  # the temp name ends in .weights.h5 too, as Keras requires
+        model.save_weights(str(tmp))
     write_json(layout.json, {
         "format": FORMAT, "model": dataclasses.asdict(model.config), "vocab_size": model.vocab_size,
         "tokenizer": make_tokenizer(model.config.vocabulary).symbols, "features": feature_settings(features),
@@ -62,9 +61,10 @@ def read_model_info(model_dir):
                            f"reads {FORMAT}); retrain the model")
         info = ModelInfo(layout, ModelConfig(**record["model"]), feature_config(record["features"]),
                          DecodeConfig(**record["decode"]), make_tokenizer(record["model"]["vocabulary"]), record)
-    except (ValueError, KeyError, TypeError) as e:
+        symbols = record["tokenizer"]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:  # AttributeError: JSON that is not an object
         raise AsrError(f"{layout.json}: not a readable model description ({type(e).__name__}: {e})") from None
-    if info.tokenizer.symbols != record["tokenizer"]:
+    if info.tokenizer.symbols != symbols:
         raise AsrError(f"{layout.json}: the model's output symbols differ from what this asr's tokenizer makes "
                        "of its config; retrain the model")
     return info

@@ -1,6 +1,7 @@
 """Training logs: a progress line (or bar on a terminal), log.csv, and TensorBoard: loss and learning rate,
 per-layer gradient norms (every 10 steps), and histograms of every gate on one dev utterance (each epoch)."""
 
+import contextlib
 import csv
 import io
 import logging
@@ -11,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from asr.fileio import write_text
+from asr.fileio import tensorflow_writing, write_text
 from asr.inspection.forward import look_inside
 from asr.inspection.gates import GATES
 from asr.training.checkpoint import structural_paths
@@ -41,11 +42,18 @@ class TrainingLog:
     def __init__(self, run, write_files=True, gradient_groups=None):
         """run: the RunLayout whose log.csv and tensorboard/ to write; gradient_groups: see gradient_groups()."""
         self.gradient_groups = gradient_groups or {}
-        self.csv_path = run.log_csv
-        self.writer = (tf.summary.create_file_writer(str(run.tensorboard)) if write_files
-                       else tf.summary.create_noop_writer())
+        self.csv_path, self.tensorboard = run.log_csv, run.tensorboard
+        with tensorflow_writing(run.tensorboard):
+            self.writer = (tf.summary.create_file_writer(str(run.tensorboard)) if write_files
+                           else tf.summary.create_noop_writer())
         self.write_files = write_files
         self.tty = sys.stdout.isatty()
+
+    @contextlib.contextmanager
+    def _summaries(self, step):
+        """TensorBoard records of `step`; a failing disk is one line naming tensorboard/."""
+        with tensorflow_writing(self.tensorboard), self.writer.as_default(step=step):
+            yield
 
     def start_epoch(self, state, num_batches):
         self.num_batches, self.losses, self.lr, self.utts, self.clock = num_batches, [], 0.0, 0, time.time()
@@ -64,7 +72,7 @@ class TrainingLog:
             log.info(f"train:   batch {state.batch_in_epoch}/{self.num_batches} loss {recent:.2f} "
                      f"lr {learning_rate:.2e} {rate:.1f} utt/s")
         if state.global_step % SUMMARY_EVERY == 0 or state.global_step == 1:  # and the untrained model's first
-            with self.writer.as_default(step=state.global_step):
+            with self._summaries(state.global_step):
                 tf.summary.scalar("train/loss", loss)
                 tf.summary.scalar("train/learning_rate", learning_rate)
                 if gradient_norms is not None:
@@ -76,7 +84,7 @@ class TrainingLog:
         """Histograms of every gate of every traced recurrent layer on one utterance's features."""
         if not self.write_files:
             return
-        with self.writer.as_default(step=state.global_step):
+        with self._summaries(state.global_step):
             for stage, direction, traces in look_inside(model, features).recurrences:
                 for gate in sorted(GATES & set(traces)):
                     tf.summary.histogram(f"gates/layer{stage + 1}_{direction}/{gate}", traces[gate])
@@ -88,10 +96,10 @@ class TrainingLog:
                **{k: round(v, 4) for k, v in metrics.items()}}
         if self.write_files:
             self._write_csv_row(row)
-        with self.writer.as_default(step=state.global_step):
+        with self._summaries(state.global_step):
             for key, value in metrics.items():
                 tf.summary.scalar(f"dev/{key.removeprefix('dev_')}", value)
-        self.writer.flush()
+            self.writer.flush()
         log.info(f"train: epoch {state.epoch + 1} done: train loss {train_loss:.3f}, dev loss "
                  f"{metrics['dev_loss']:.3f}, dev WER {metrics['dev_wer']:.2%}, CER {metrics['dev_cer']:.2%} "
                  f"({state.train_seconds / 60:.1f} min)")
