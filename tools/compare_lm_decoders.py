@@ -4,7 +4,8 @@ Both decode the same logits (the network run once per split, as `asr evaluate` d
 alpha, beta and beam width: by default those of RUN/decode/lm_weights.json, written by `asr evaluate`.
 Prints per split each decoder's WER, how many transcripts differ, each one's decoding time (LM loading
 left out) and the ratio. --grid also tunes (alpha, beta) on the first split with each decoder, over the
-grid `asr evaluate` uses, and prints both WERs at every point.
+grid `asr evaluate` uses, prints both WERs at every point, and decodes the other splits once more with
+each decoder at the weights it chose.
 
     python tools/compare_lm_decoders.py --run-dir recipes/synth_en/exp/small \
         --data-dir recipes/synth_en/data/small --split dev --split test
@@ -63,15 +64,18 @@ def compare(decoders, split, logits, references):
         texts[name], seconds[name] = timed(decoder.decode, logits)
         wer[name] = score(references, texts[name])["wer"]
     differ = sum(a != b for a, b in zip(texts["ours"], texts["pyctcdecode"]))
-    ours = decoders["ours"]
-    print(f"{split}: {len(references)} utterances, alpha {ours.alpha} beta {ours.beta} beam {ours.beam_width}: "
-          f"WER ours {wer['ours']:.2%}, pyctcdecode {wer['pyctcdecode']:.2%}; {differ} transcripts differ; "
-          f"decoding ours {seconds['ours']:.1f} s, pyctcdecode {seconds['pyctcdecode']:.1f} s "
-          f"(pyctcdecode / ours = {seconds['pyctcdecode'] / seconds['ours']:.2f})", flush=True)
+    ours, theirs = decoders["ours"], decoders["pyctcdecode"]
+    print(f"{split}: {len(references)} utterances, beam {ours.beam_width}: "
+          f"WER ours {wer['ours']:.2%} (alpha {ours.alpha} beta {ours.beta}), "
+          f"pyctcdecode {wer['pyctcdecode']:.2%} (alpha {theirs.alpha} beta {theirs.beta}); "
+          f"{differ} transcripts differ; decoding ours {seconds['ours']:.1f} s, "
+          f"pyctcdecode {seconds['pyctcdecode']:.1f} s (pyctcdecode / ours = "
+          f"{seconds['pyctcdecode'] / seconds['ours']:.2f})", flush=True)
 
 
 def grid(decoders, split, logits, references):
-    """Tune (alpha, beta) on the split with each decoder; prints the grid and the choices."""
+    """Tune (alpha, beta) on the split with each decoder; prints the grid and the choices, and returns them
+    as {decoder name: (alpha, beta)}."""
     tuned, seconds = {}, {}
     for name, decoder in decoders.items():
         tuned[name], seconds[name] = timed(tune_weights, decoder, logits, references, score)
@@ -82,6 +86,7 @@ def grid(decoders, split, logits, references):
         print(f"{split} grid: {name} picks alpha {best['alpha']} beta {best['beta']} (WER {best['wer']:.2%}) "
               f"in {seconds[name]:.1f} s")
     print(f"{split} grid: pyctcdecode / ours time = {seconds['pyctcdecode'] / seconds['ours']:.2f}", flush=True)
+    return {name: (best["alpha"], best["beta"]) for name, best in tuned.items()}
 
 
 def main(argv=None):
@@ -112,15 +117,19 @@ def main(argv=None):
     decoders = {"ours": LmDecoder(arpa, alpha, beta, beam_width, info.tokenizer),
                 "pyctcdecode": PyctcdecodeDecoder(arpa, alpha, beta, beam_width, info.tokenizer)}
     print(f"LM {arpa}", flush=True)
+    tuned = None
     for k, split in enumerate(args.split or ["dev"]):
         decoded = decode_split(model, info, DataLayout(args.data_dir), split)
         logits, references = decoded.logits_list()[:args.limit], decoded.references()[:args.limit]
+        for decoder in decoders.values():
+            decoder.set_weights(alpha, beta)
         compare(decoders, split, logits, references)
         if args.grid and k == 0:
-            grid(decoders, split, logits, references)
-            for decoder in decoders.values():
-                decoder.set_weights(alpha, beta)
-
+            tuned = grid(decoders, split, logits, references)
+        elif tuned:  # the other splits also with each decoder at the weights it chose itself
+            for name, decoder in decoders.items():
+                decoder.set_weights(*tuned[name])
+            compare(decoders, split, logits, references)
 
 if __name__ == "__main__":
     main()
