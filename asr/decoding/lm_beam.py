@@ -37,7 +37,7 @@ class WordLm:
     """A KenLM word n-gram model read from an ARPA file: cached queries (one per word and LM context, kept
     across utterances and weight settings) and the set of every prefix of its words."""
 
-    CACHE_LIMIT = 2_000_000  # (context, word) entries; a few hundred MB at most, then it starts over
+    CACHE_LIMIT = 500_000  # (context, word) entries, ~150 MB; then it starts over
 
     def __init__(self, arpa_path):
         if not Path(arpa_path).is_file():

@@ -10,9 +10,9 @@ end of the utterance) completes it. A space before the first word or after a spa
 leaves the prefix as it is.
 
 A word outside the LM's vocabulary gets <unk>'s score times the probability of its spelling under a
-uniform letter model (LmScoring.unknown_cost): <unk> stands for every unseen word together (IRSTLM gives
-it ~10 % of the unigram mass), not for this spelling of one; without that factor, runs of misheard
-letters win as "unknown words". A partial word that begins no vocabulary word is charged its spelling
+uniform letter model (LmScoring.unknown_cost): <unk> stands for every unseen word together (10 % of the
+unigram mass in the default recipe's LM), not for this spelling of one; without that factor, runs of
+misheard letters win as "unknown words". A partial word that begins no vocabulary word is charged its spelling
 already, so beams spelling non-words leave the beam early (pyctcdecode charges a flat offset instead).
 """
 
