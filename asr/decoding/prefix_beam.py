@@ -27,7 +27,6 @@ LN10 = math.log(10.0)  # KenLM scores are log10; the CTC side is natural log
 NEG_INF = float("-inf")
 MIN_TOKEN_LOGP = -5.0  # per frame, only tokens at least this likely (and the best one) extend beams
 PRUNE_LOGP = -10.0  # beams this far below the best one are dropped
-MERGE_MARGIN = math.log(4)  # a prefix gathers at most 4 path sums per frame (see extend_beams)
 
 
 def logadd(a, b):
@@ -129,12 +128,11 @@ def frame_candidates(logprobs, min_token_logp=MIN_TOKEN_LOGP):
 def extend_beams(beams, candidates, scoring, prune_logp=PRUNE_LOGP):
     """One frame of the prefix-beam recursions: {node: (log P blank-ending, log P char-ending)} -> same.
 
-    Beams come best first, and candidates most likely first, so `best`, the best score reached so far, is
-    soon near the frame's final best; a path sum whose score cannot come within prune_logp of it (even
-    with the others reaching the same prefix, at most 4: the blank, the repeat, the parent's extension
-    and a space after a space) would be pruned anyway, and is skipped before its prefix is built.
+    A prefix not yet in the trie gets one path sum this frame (from its parent), so when that one cannot
+    come within prune_logp of the best score reached so far, the prefix would be pruned: it is not built.
+    Beams come best first and candidates most likely first, so that best is soon near the frame's best.
     """
-    extended, best, cut = {}, NEG_INF, prune_logp - MERGE_MARGIN
+    extended, best = {}, NEG_INF
 
     def add(node, ends_in_char, logp):
         entry = extended.get(node)
@@ -145,26 +143,24 @@ def extend_beams(beams, candidates, scoring, prune_logp=PRUNE_LOGP):
 
     for node, (p_blank, p_char) in beams.items():
         total = logadd(p_blank, p_char)
-        ceiling = total + node.words_score + scoring.word_gain  # of any path sum from this beam, less logp
+        reach = node.words_score + scoring.word_gain - prune_logp  # no new child's LM share is above it
         for token, logp in candidates:
-            if ceiling + logp < best + cut:  # nor can any later, less likely, candidate
-                break
-            if token == BLANK or token == node.last:  # the blank, or a repeat unless a blank came between
-                stays = total + logp if token == BLANK else p_char + logp
-                if stays + node.lm_score >= best + cut:
-                    best = max(best, add(node, token != BLANK, stays))
-                if token == BLANK or p_blank == NEG_INF:
+            if token == BLANK:
+                best = max(best, add(node, 0, total + logp))
+                continue
+            if token == node.last:  # a repeat, unless a blank came between
+                best = max(best, add(node, 1, p_char + logp))
+                if p_blank == NEG_INF:
                     continue
                 moves = p_blank + logp
             else:
                 moves = total + logp
             child = node.children.get(token)
             if child is None:
-                if moves + scoring.ceiling(node, token) < best + cut:
+                if moves + reach < best or moves + scoring.ceiling(node, token) - prune_logp < best:
                     continue
                 child = scoring.child(node, token)
-            if moves + child.lm_score >= best + cut:
-                best = max(best, add(child, 1, moves))
+            best = max(best, add(child, 1, moves))
     return extended
 
 
