@@ -22,9 +22,6 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
-	# pyctcdecode 0.5.0 (the latest) pins numpy<2 without needing it (upstream PR #118 is unmerged); its
-	# real dependencies (pygtrie, kenlm) are ours, so it is installed without the stale pin.
-	$(BIN)/pip install --quiet --no-deps "pyctcdecode==0.5.0"
 	touch $@
 
 system-packages:

@@ -1,25 +1,21 @@
 """Word LM: estimation with IRSTLM (normalised, held-out sentences excluded) and LM beam search."""
 
+import itertools
 import json
 import shutil
 
 import numpy as np
 import pytest
 
-from asr.data.tokenizer import BLANK, CharTokenizer
-from asr.decoding.lm_beam import LmDecoder, tune_weights
-from asr.decoding.ngram_lm import build_arpa, build_lm
-from asr.decoding.word_timing import greedy_word_frames, timed_words
+from asr.data.tokenizer import BLANK, SPACE, CharTokenizer
+from asr.decoding.lm_beam import LmDecoder, log_softmax, tune_weights
+from asr.decoding.ngram_lm import arpa_counts, arpa_unigrams, build_arpa, build_lm
+from asr.decoding.word_timing import aligned_word_frames, greedy_word_frames, timed_words
 from asr.errors import AsrError
 from asr.evaluation.scoring import score
 
 pytestmark = pytest.mark.skipif(shutil.which("tlm") is None and not __import__("os").path.exists(
     "/usr/lib/irstlm/bin/tlm"), reason="IRSTLM is not installed (make test installs it)")
-
-def arpa_words(path):
-    """The vocabulary LM decoding uses: pyctcdecode's own reading of the ARPA 1-grams."""
-    from pyctcdecode.language_model import load_unigram_set_from_arpa
-    return set(load_unigram_set_from_arpa(str(path)))
 
 
 TOY_TEXT = ["the cat sat on the mat", "a cat sat on a hat", "the cat ate", "a hat sat on the cat",
@@ -32,7 +28,8 @@ def test_arpa_is_normalised_for_kenlm(tmp_path):
     model = kenlm.Model(str(tmp_path / "toy.arpa"))
     # the distribution covers every unigram: <unk> keeps mass for unseen words, and IRSTLM pads the very
     # first context with <s>, so <s> itself has a probability (a share that vanishes on a real corpus)
-    words = arpa_words(tmp_path / "toy.arpa") | {"<s>", "</s>", "<unk>"}
+    words = arpa_unigrams(tmp_path / "toy.arpa") | {"<s>", "</s>", "<unk>"}
+    assert len(words) == arpa_counts(tmp_path / "toy.arpa")[1]  # every 1-gram, with a back-off weight or not
     for history in ([], ["the"], ["the", "cat"], ["on", "a"]):
         state = kenlm.State()
         model.BeginSentenceWrite(state)
@@ -55,7 +52,7 @@ def test_lm_leaves_out_every_held_out_sentence(tmp_path):
             for i, t in enumerate(texts)))
     (tmp_path / "extra.txt").write_text("Zebras graze slowly!\nthe zebra sat\n")
     arpa = build_lm(tmp_path, [tmp_path / "extra.txt"], order=2)
-    words = arpa_words(arpa)
+    words = arpa_unigrams(arpa)
     assert {"the", "cat", "zebra"} <= words and "zebras" not in words and "dog" not in words
 
 
@@ -98,6 +95,74 @@ def test_lm_decoding_recovers_a_word_greedy_decoding_misspells(tmp_path):
     assert decoder.decode([logits]) == ["the cat sat"]
 
 
+@pytest.fixture
+def toy_arpa(tmp_path):
+    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
+    return tmp_path / "toy.arpa"
+
+
+def test_lm_decoding_recovers_sentences_from_peaky_logits(toy_arpa):
+    sentences = ["the cat sat on the mat", "a dog ate the hat", "the mat"]
+    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    assert decoder.decode([spelled_logits(s, frames_per_char=k) for s, k in zip(sentences, (1, 2, 3))]) == sentences
+
+
+def test_the_lm_settles_an_acoustically_ambiguous_word(toy_arpa):
+    logits = spelled_logits("the cat ate", confusions={4: ("h", 0.55)})  # "cat" or "hat", "hat" a bit louder
+    decoder = LmDecoder(toy_arpa, alpha=0.0, beta=0.0)
+    assert decoder.decode([logits]) == ["the hat ate"]  # without the LM, the acoustics decide
+    decoder.set_weights(0.5, 1.0)
+    assert decoder.decode([logits]) == ["the cat ate"]  # "cat ate" is in the LM text, "hat ate" is not
+
+
+def test_an_unknown_word_is_kept_when_the_audio_is_sure_of_it(toy_arpa):
+    assert "zebra" not in arpa_unigrams(toy_arpa)
+    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    assert decoder.decode([spelled_logits("the zebra sat")]) == ["the zebra sat"]
+
+
+def test_an_unknown_word_costs_its_spelling_on_top_of_unk(toy_arpa):
+    """<unk> is the LM's share of all unseen words together: alone, it would make a misheard "ca" (the
+    start of "cat", so never a non-word while it is spelled) a likelier word than "cat"."""
+    logits = spelled_logits("the cat sat")
+    logits[12, [BLANK, CharTokenizer().encode("t")[0]]] = np.log([0.95, 0.05])  # the t of "cat" barely heard
+    assert LmDecoder(toy_arpa, alpha=0.0, beta=1.0).decode([logits]) == ["the ca sat"]
+    assert LmDecoder(toy_arpa, alpha=0.5, beta=1.0).decode([logits]) == ["the cat sat"]
+
+
+def brute_force_ctc(logprobs, tokens, tokenizer):
+    """The text whose CTC paths over `tokens` (every other token ruled out) have the most probability."""
+    totals = {}
+    for path in itertools.product(tokens, repeat=len(logprobs)):
+        ids = [t for k, t in enumerate(path) if t != BLANK and (k == 0 or t != path[k - 1])]
+        text = tokenizer.decode(ids)  # also squeezes spaces, as words are what counts
+        totals[text] = np.logaddexp(totals.get(text, -np.inf), sum(logprobs[k, t] for k, t in enumerate(path)))
+    return max(totals, key=totals.get)
+
+
+def test_without_lm_weights_it_is_plain_prefix_beam_search(toy_arpa):
+    tokenizer = CharTokenizer()
+    tokens = [BLANK, SPACE] + tokenizer.encode("at")  # "a", "t", "at", "ta", "a t", "aa" ...
+    decoder = LmDecoder(toy_arpa, alpha=0.0, beta=0.0, beam_width=1000)
+    rng = np.random.default_rng(0)
+    texts = []
+    for _ in range(12):
+        logits = np.full((7, tokenizer.vocab_size), -30.0, np.float32)
+        logits[:, tokens] = rng.normal(0, 1.5, (7, len(tokens)))
+        logits[:, BLANK] += 0.5  # blanks between repeated letters are likelier then, as in a trained model
+        texts.append(brute_force_ctc(log_softmax(logits), tokens, tokenizer))
+        assert decoder.decode([logits]) == texts[-1:]
+    assert len(set(texts)) > 6 and any("aa" in t or "tt" in t for t in texts), texts  # repeats, words
+
+
+def test_word_frames_of_the_best_beam(toy_arpa):
+    logits = spelled_logits("the cat", frames_per_char=2)  # t _ h _ e _ ' ' _ c _ a _ t _
+    decoder = LmDecoder(toy_arpa)
+    assert decoder.decode_with_frames(logits) == ("the cat", [("the", (0, 4)), ("cat", (8, 12))])
+    held = spelled_logits("aat ccaa", frames_per_char=1)  # characters held over frames: a word's first
+    assert aligned_word_frames(held, "at ca", CharTokenizer()) == [("at", (0, 2)), ("ca", (4, 7))]  # to last
+
+
 def test_weight_tuning_picks_the_best_grid_point(tmp_path):
     build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
     logits = [spelled_logits("the cat sat", {5: ("u", 0.6)}), spelled_logits("a dog ate", {3: ("b", 0.7)})]
@@ -111,6 +176,8 @@ def test_unreadable_arpa_is_a_one_line_error(tmp_path):
     (tmp_path / "bad.arpa").write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0 a\n")
     with pytest.raises(AsrError, match="bad.arpa"):
         LmDecoder(tmp_path / "bad.arpa")
+    with pytest.raises(AsrError, match="nope.arpa: LM file not found"):
+        LmDecoder(tmp_path / "nope.arpa")
 
 
 def test_greedy_word_frames_and_times():

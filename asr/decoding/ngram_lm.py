@@ -104,11 +104,30 @@ def arpa_counts(arpa_path):
     return counts
 
 
+SENTENCE_MARKERS = ("<s>", "</s>", "<unk>")
+
+
+def arpa_unigrams(arpa_path):
+    """The words of an ARPA file's \\1-grams: section, sentence markers and <unk> left out."""
+    words = set()
+    with open(arpa_path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("\\1-grams:"):
+                break
+        for line in f:
+            if line.startswith("\\"):  # the next section
+                break
+            fields = line.split()  # log10 prob, word[, back-off weight]
+            if len(fields) >= 2:
+                words.add(fields[1])
+    return words.difference(SENTENCE_MARKERS)
+
+
 def build_lm(data_dir, extra_text_files=(), order=3, out_path=None):
     """`asr lm`: train transcripts + extra text, minus every sentence of the other manifests -> ARPA."""
     if order < 2:
-        raise AsrError(f"--order {order}: a word LM for decoding needs order 2 or more (its ARPA 1-grams then carry "
-                       "the back-off weights the decoder reads its vocabulary from)")
+        raise AsrError(f"--order {order}: a word LM for decoding needs order 2 or more (KenLM, which the decoder "
+                       "queries, reads no unigram model)")
     data = DataLayout(data_dir)
     train = [row["text"] for row in load_manifest(data.manifest("train"))]
     held_out = [row["text"] for path in sorted(data.manifests.glob("*.jsonl")) if path.stem != "train"

@@ -30,7 +30,7 @@ STRATEGIES = Registry("decoding strategy", {s.name: s for s in (
              word_frames=True),
     Strategy("beam", "asr.decoding.ctc_decoders:BeamDecoder", "TensorFlow's CTC beam search, no LM"),
     Strategy("beam_lm", "asr.decoding.lm_beam:LmDecoder.for_strategy",
-             "beam search with a word n-gram LM (pyctcdecode + KenLM)", uses_lm=True, word_frames=True),
+             "prefix beam search with a word n-gram LM (KenLM)", uses_lm=True, word_frames=True),
 )})
 strategy_names, strategy = STRATEGIES.names, STRATEGIES.get
 

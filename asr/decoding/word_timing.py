@@ -34,6 +34,48 @@ def greedy_word_frames(logits, tokenizer):
     return words
 
 
+def ctc_alignment(logits, labels):
+    """The most likely CTC path of token ids `labels` through (T', V) logits (or log-probabilities: a
+    per-frame shift changes no path's rank): per frame, the index into `labels` of the character it
+    emits, or -1 for a blank. Needs T' >= len(labels) plus one frame between repeated labels."""
+    logits, labels = np.asarray(logits, np.float64), np.asarray(labels)
+    states = np.full(2 * len(labels) + 1, BLANK)  # blank, label 0, blank, label 1, ..., blank
+    states[1::2] = labels
+    can_skip = np.zeros(len(states), bool)  # a blank between two different labels may be skipped
+    can_skip[3::2] = labels[1:] != labels[:-1]
+    score = np.full(len(states), -np.inf)
+    score[:2] = logits[0, states[:2]]
+    moves = np.zeros((len(logits), len(states)), np.int8)  # 0: stay, 1: from the state before, 2: skip
+    for t in range(1, len(logits)):
+        step, skip = np.full_like(score, -np.inf), np.full_like(score, -np.inf)
+        step[1:], skip[2:] = score[:-1], score[:-2]
+        options = np.stack([score, step, np.where(can_skip, skip, -np.inf)])
+        moves[t] = options.argmax(axis=0)
+        score = options.max(axis=0) + logits[t, states]
+    s = len(states) - 1 if score[-1] >= score[-2] else len(states) - 2
+    path = np.empty(len(logits), int)
+    for t in range(len(logits) - 1, -1, -1):
+        path[t] = s
+        s -= moves[t, s]
+    return np.where(path % 2 == 1, path // 2, -1)
+
+
+def aligned_word_frames(logits, text, tokenizer):
+    """[(word, (first frame, last frame)), ...] of `text` in its most likely CTC alignment to (T', V)
+    logits: a word spans the frames of its characters, from the first one's first to the last one's last."""
+    if not text:
+        return []
+    emitted = ctc_alignment(logits, tokenizer.encode(text))
+    frames, where = np.flatnonzero(emitted >= 0), emitted[emitted >= 0]  # `where` never decreases
+    words, start = [], 0
+    for word in text.split(" "):
+        first = frames[np.searchsorted(where, start)]
+        last = frames[np.searchsorted(where, start + len(word) - 1, side="right") - 1]
+        words.append((word, (int(first), int(last))))
+        start += len(word) + 1
+    return words
+
+
 def timed_words(word_frames, logits, frame_seconds, offset_seconds=0.0):
     """[{word, start, end, confidence}] with times in seconds from the start of the file."""
     probs = softmax(np.asarray(logits, np.float32))

@@ -40,13 +40,18 @@ def tune_lm_decoder(decoder, dev, tune_split, lm_path, run):
              f"(WER {tuned['wer']:.2%})")
 
 
+def decode_split(model, info, data, split):
+    """The split of DataLayout `data` through the model, its shards checked against the model's features."""
+    store = FeatureStore(data.feature_split(split))
+    check_same_features(store.settings, str(store.feature_dir), info.record["features"], str(info.layout.root))
+    return DecodedSplit(model, info.model, info.tokenizer, load_manifest(data.manifest(split)), store)
+
+
 def decode_splits(model, info, data, splits, run):
-    """{split: DecodedSplit}, each split's shards checked against the model's feature settings."""
+    """{split: DecodedSplit}; each split's log-posteriors are kept for the report."""
     decoded = {}
     for split in splits:
-        store = FeatureStore(data.feature_split(split))
-        check_same_features(store.settings, str(store.feature_dir), info.record["features"], str(info.layout.root))
-        decoded[split] = DecodedSplit(model, info.model, info.tokenizer, load_manifest(data.manifest(split)), store)
+        decoded[split] = decode_split(model, info, data, split)
         write_posteriors(run.posteriors(split), decoded[split])
     return decoded
 
