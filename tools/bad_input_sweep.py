@@ -56,8 +56,7 @@ def run_case(case, workspace):
     command = without_dac_override([sys.executable, "-m", "asr.cli", *map(str, case.argv)])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     start = time.monotonic()
-    stdin = open(case.stdin, "rb") if case.stdin else subprocess.DEVNULL
-    with stdin:
+    with open(case.stdin or os.devnull, "rb") as stdin:
         process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    env=env, text=True, cwd=workspace)
         if case.interrupt_when:
@@ -146,6 +145,8 @@ def audio_cases(w, run):
         Case("stereo channels that cancel (kept, warned)", t + [a / "cancelling.wav"], 0, "channels cancel"),
         Case("WAV on stdin (`-`)", t + ["-"], 0, stdin=good),
         Case("not audio on stdin", t + ["-"], 1, "not a readable audio file", stdin=a / "not_audio.wav"),
+        Case("nothing on stdin", t + ["-"], 1, "-: not a readable audio file"),
+        Case("no model there", ["transcribe", "--model", w / "nowhere", good], 1, "nowhere"),
     ]
 
 
@@ -158,6 +159,10 @@ def option_cases(w, run, data):
         Case("--max-steps 0", ["train", "--config", run / "config.json", "--data-dir", data, "--run-dir",
                                w / "never", "--max-steps", "0"], 1, "--max-steps"),
         Case("unknown corpus type", ["prepare", "--corpus", "nope", "--data-dir", w / "x"], 2, "invalid choice"),
+        Case("corpus folder missing", ["prepare", "--corpus", "folder", "--source", w / "nowhere", "--data-dir",
+                                       w / "x"], 1, "nowhere"),
+        Case("split without features", ["evaluate", "--run-dir", run, "--data-dir", data, "--split", "nosuch"], 1,
+             "nosuch"),
     ]
 
 
@@ -167,7 +172,7 @@ def config_cases(w, run, data):
     variants = {
         "negative learning rate": ("train", "peak_learning_rate", -0.001),
         "layers: -1": ("model", "layers", -1), "units: 0": ("model", "units", 0),
-        "stack: 0": ("features", "stack", 0), "dropout: 1.5": ("model", "dropout", 1.5),
+        "stack: 0": ("model", "stack", 0), "dropout: 1.5": ("model", "dropout", 1.5),
         "checkpoint_every_steps: 0": ("train", "checkpoint_every_steps", 0),
     }
     cases = []
@@ -188,7 +193,8 @@ def config_cases(w, run, data):
 def resume_cases(w, run, data):
     """Resuming a run with another model size is refused naming the key; the run record stays true."""
     copy = w / "run_copy"
-    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("saved_model", "*.onnx", "report*", "inspect"))
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("saved_model", "*.onnx", "report*", "inspect",
+                                                             "training_done.json"))  # a run to resume
     config = json.loads((run / "config.json").read_text())
     config["model"]["units"] += 8
     changed = w / "changed.yaml"
@@ -205,7 +211,7 @@ def model_dir_cases(w, run):
     damages = {
         "model.json not JSON": ("model/model.json", lambda p: p.write_text("{not json")),
         "model.json without a key": ("model/model.json", lambda p: p.write_text(json.dumps(
-            {k: v for k, v in json.loads(p.read_text()).items() if k != "config"}))),
+            {k: v for k, v in json.loads(p.read_text()).items() if k != "features"}))),
         "weights truncated": ("model/model.weights.h5", lambda p: p.write_bytes(p.read_bytes()[:4096])),
         "ONNX truncated": ("model/model.onnx", lambda p: p.write_bytes(p.read_bytes()[:2048])),
         "ONNX replaced by text": ("model/model.onnx", lambda p: p.write_text("not a model")),
@@ -273,7 +279,7 @@ def interrupt_cases(w, data):
     """Ctrl-C while features are computed: quiet exit 130 within seconds, no partial shard."""
     copy = w / "interrupted"
     shutil.copytree(data / "manifests", copy / "manifests")
-    partial = lambda: [str(p) for p in copy.rglob("*") if p.name.startswith(".") and p.is_file()]
+    partial = lambda: [str(p) for p in (copy / "features").rglob(".*") if p.is_file()]  # temp names start "."
     return [Case("Ctrl-C during asr features", ["features", "--data-dir", copy, "--jobs", "2"], 130, "interrupt",
                  interrupt_when="features", check=partial)]
 
