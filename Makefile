@@ -40,6 +40,6 @@ lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
 	.lock-venv/bin/pip install --quiet ".[dev]"
-	{ echo "# Exact releases behind the README's figures (CPython 3.11, Linux x86_64). Made by \`make lock\`; do not edit."; \
+	{ echo "# Exact releases behind the README's figures ($$(.lock-venv/bin/python -c 'import platform as p; print(p.python_implementation(), p.python_version(), p.system(), p.machine())')). Made by \`make lock\`; do not edit."; \
 	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^asr @' -e '^asr==' -e '^pip=='; } > constraints.txt
 	rm -rf .lock-venv

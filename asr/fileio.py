@@ -77,7 +77,11 @@ def atomic_dir(path):
         if path.is_dir():  # a directory cannot be renamed onto another: move the old one aside first
             old = tmp.with_suffix(".old.tmp")
             path.rename(old)
-            tmp.rename(path)
+            try:
+                tmp.rename(path)
+            except OSError:
+                old.rename(path)  # the old directory goes back: a failed write must not cost what was there
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(path)
@@ -125,13 +129,26 @@ def write_jsonl(path, rows):
     write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
+def not_utf8(path, error):
+    return AsrError(f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x}); save it as UTF-8")
+
+
 def read_utf8_text(path):
     """A text file's contents; one that is not UTF-8 is a one-line AsrError naming it (not a traceback)."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise AsrError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
-                       "save it as UTF-8") from None
+        raise not_utf8(path, e) from None
+
+
+def utf8_lines(path):
+    """Yield a text file's lines (newlines kept, for the csv module) without holding the whole file, which
+    may be hundreds of megabytes; not UTF-8 is the same one line as read_utf8_text."""
+    with open(path, encoding="utf-8", newline="") as f:
+        try:
+            yield from f
+        except UnicodeDecodeError as e:
+            raise not_utf8(path, e) from None
 
 
 def read_jsonl(path):

@@ -17,13 +17,12 @@ per-user link and the archive's SHA-256: `download_common_voice(target, url, sha
 """
 
 import csv
-import io
 import re
 from pathlib import Path
 
 from asr.data.text_normalisation import require_english
 from asr.errors import AsrError
-from asr.fileio import read_utf8_text
+from asr.fileio import utf8_lines
 from data_prep.corpus import Item, normalise_items, write_corpus
 from data_prep.download import Archive, fetch
 
@@ -60,7 +59,7 @@ def tsv_items(corpus_dir, split):
     tsv = Path(corpus_dir) / f"{split}.tsv"
     if not tsv.is_file():
         raise AsrError(f"{tsv}: not found (expected the cv-corpus-*/en folder with *.tsv and clips/)")
-    reader = csv.DictReader(io.StringIO(read_utf8_text(tsv)), delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader = csv.DictReader(utf8_lines(tsv), delimiter="\t", quoting=csv.QUOTE_NONE)
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise AsrError(f"{tsv}: header lacks column(s) {', '.join(missing)}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from asr.data.audio import MIN_SECONDS, read_samples
 from asr.data.audio_checks import level_warnings
 from asr.data.manifest import is_done, report_skipped, report_warned, write_manifests
-from asr.data.text_normalisation import UnspellableText, normalize_text
+from asr.data.text_normalisation import NORMALISATION_VERSION, UnspellableText, normalize_text
 from asr.errors import AsrError
 from asr.fileio import read_jsonl, write_jsonl
 from asr.workers import worker_pool
@@ -115,6 +115,7 @@ def count_line(split, found, kept, expected):
 
 def fingerprint(name, corpus_dir, items_by_split):
     key = {"corpus": name, "dir": str(Path(corpus_dir).resolve()), "version": FORMAT_VERSION,
+           "normalisation": NORMALISATION_VERSION,  # labels made under another rule are made again
            "splits": {split: len(items) for split, items in sorted(items_by_split.items())}}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -20,7 +20,7 @@ import soundfile as sf
 
 from asr.data.audio import SAMPLE_RATE, to_mono
 from asr.data.manifest import is_done, write_manifests
-from asr.data.text_normalisation import UnspellableText, normalize_text
+from asr.data.text_normalisation import NORMALISATION_VERSION, UnspellableText, normalize_text
 from asr.errors import AsrError
 from asr.fileio import write_bytes, write_text
 from asr.layout import DataLayout
@@ -75,8 +75,11 @@ def _spelled_or_none(text):
 def write_lm_text(out_dir, wordnet_dir=WORDNET_DIR):
     """DATA_DIR/lm/wordnet_glosses.txt, the extra text the recipe's word LM is estimated from."""
     path = DataLayout(out_dir).lm / "wordnet_glosses.txt"
-    if not path.is_file():
+    made_by = path.with_suffix(".json")  # the normalisation rule it was written under
+    wanted = {"normalisation": NORMALISATION_VERSION}
+    if not path.is_file() or not made_by.is_file() or json.loads(made_by.read_text()) != wanted:
         write_text(path, "\n".join(wordnet_glosses(wordnet_dir)) + "\n")
+        write_text(made_by, json.dumps(wanted) + "\n")
         log.info(f"synth_en: wrote LM text {path}")
     return path
 

@@ -83,6 +83,24 @@ def test_a_directory_written_as_a_whole_is_replaced_whole_or_not_at_all(tmp_path
     assert [p.name for p in target.iterdir()] == ["b"] and not leftovers(tmp_path)
 
 
+
+def test_a_failed_swap_puts_the_old_directory_back(tmp_path, monkeypatch):
+    target = tmp_path / "saved_model"
+    with atomic_dir(target) as tmp:
+        (tmp / "a").write_text("first")
+    real_rename = Path.rename
+
+    def rename(self, to):  # the new directory cannot take the old one's place
+        if Path(to) == target and self.name.startswith(".saved_model.") and not self.name.endswith(".old.tmp"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_rename(self, to)
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(AsrError, match="cannot write"):
+        with atomic_dir(target) as tmp:
+            (tmp / "a").write_text("second")
+    assert (target / "a").read_text() == "first" and not leftovers(tmp_path)
+
+
 def small_corpus(root, files=3):
     """A folder corpus (audio + sidecar transcripts) for `asr prepare --corpus folder`."""
     for i in range(files):

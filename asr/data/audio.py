@@ -148,6 +148,10 @@ def readable_path(path):
         yield path
         return
     with tempfile.NamedTemporaryFile(prefix="asr-stdin-") as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
-        spool.flush()
+        try:
+            shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+            spool.flush()
+        except OSError as e:  # a full temporary directory, not the file the user named
+            raise AsrError(f"{STDIN}: cannot be kept in {spool.name} while it is read ({e.strerror or e})") \
+                from None
         yield spool.name

@@ -6,7 +6,7 @@ why its transcript may be poor. LevelCheck takes the file block by block, so lon
 
 import numpy as np
 
-FULL_SCALE = 0.999  # an integer PCM sample this close to ±1 sits at the format's limit
+FULL_SCALE = 0.99  # an integer PCM sample this close to ±1 sits at the format's limit (8-bit's is 127/128)
 CLIPPED_SHARE = 0.001  # more than 0.1 % of samples at full scale: the recording clipped, not a stray peak
 QUIET_DBFS = -50.0  # a peak below this is far under any recording level: a muted or disconnected input
 CANCEL_DB = -20.0  # the mono mix this far below its channels: one channel is (nearly) the other inverted

@@ -29,6 +29,9 @@ from asr.data.tokenizer import CHARACTERS
 from asr.errors import AsrError
 
 LANGUAGE = "en"  # the only language these rules spell numbers and abbreviations in
+# Bump when the rule changes what a transcript becomes: prepared data and LM text made under another
+# version are made again (1 deleted digits and symbols; 2 spells them out).
+NORMALISATION_VERSION = 2
 
 
 class UnspellableText(AsrError):
@@ -63,9 +66,9 @@ _CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pou
 _AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # thousands separated by commas, or not
 _MONEY = re.compile(rf"([$£€])\s?({_AMOUNT})(?:\s?(thousand|million|billion|trillion)\b)?")
 _PERCENT = re.compile(rf"({_AMOUNT})\s?%")
-_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)  # "1,000th" too
 _DECADE = re.compile(r"'?\b(\d*0)s\b")
-_MINUS = re.compile(r"(?<![\w.])-(?=\d)")
+_MINUS = re.compile(r"(?<![\w.])-(?=[$£€]?\d)")
 _NUMBER = re.compile(_AMOUNT)
 _DIGIT = re.compile(r"\d")
 
@@ -108,11 +111,11 @@ def spell_numbers(text):
     """Money, percentages, ordinals, decades, then every other number, spelled out in words."""
     if not _DIGIT.search(text):  # most text: six regular expressions saved
         return text
+    text = _MINUS.sub(" minus ", text)  # first: "-5%" is minus five percent
     text = _MONEY.sub(spell_money, text)
     text = _PERCENT.sub(lambda m: f" {spell_number(m[1], year=False)} percent ", text)
-    text = _ORDINAL.sub(lambda m: f" {num2words(int(m[1]), lang=LANGUAGE, to='ordinal')} ", text)
+    text = _ORDINAL.sub(lambda m: f" {num2words(int(m[1].replace(',', '')), lang=LANGUAGE, to='ordinal')} ", text)
     text = _DECADE.sub(lambda m: f" {_plural(spell_number(m[1]))} ", text)
-    text = _MINUS.sub(" minus ", text)
     return _NUMBER.sub(lambda m: f" {spell_number(m[0])} ", text)
 
 
@@ -150,4 +153,6 @@ def reduce_to_vocabulary(text):
 
 def normalize_text(text):
     """The module's rule: English written text -> words over CHARACTERS; raises UnspellableText."""
+    if not text.isascii():  # compatibility forms first, so that "²" is a digit the number rules see
+        text = unicodedata.normalize("NFKC", text)
     return reduce_to_vocabulary(spell_numbers(expand_abbreviations(text)))

@@ -130,6 +130,8 @@ def extend_beams(beams, candidates, scoring, prune_logp=PRUNE_LOGP):
 
     A prefix not yet in the trie gets one path sum this frame (from its parent), so when that one cannot
     come within prune_logp of the best score reached so far, the prefix would be pruned: it is not built.
+    (A space that separates nothing maps a node onto itself, whose mass the shortcut can then leave out:
+    at most e^prune_logp of that beam, so the search is exact to that tolerance, not to the last digit.)
     Beams come best first and candidates most likely first, so that best is soon near the frame's best.
     """
     extended, best = {}, NEG_INF

@@ -183,19 +183,25 @@ def transcribe_files(paths, transcriber):
     transcripts, queue, seconds = [], [], 0.0
     for path in paths:
         transcripts.append(transcript := FileTranscript(str(path)))
-        try:
-            with readable_path(path) as readable:
-                transcript.duration, bounds = transcriber.plan_file(readable, path)
-                transcript.chunks_left = len(bounds)
-                for start, features in transcriber.file_chunks(readable, bounds, path):
-                    queue.append((transcript, (start, features)))
-                    seconds += len(features) * frame_seconds(transcriber.info.features)
-                    if seconds >= GROUP_SECONDS:
-                        yield from decode_queue(transcriber, queue, transcripts)
-                        queue, seconds = [], 0.0
-        except AsrError as e:
-            transcript.error = str(e)
+        for start, features in chunks_or_error(transcriber, path, transcript):
+            queue.append((transcript, (start, features)))
+            seconds += len(features) * frame_seconds(transcriber.info.features)
+            if seconds >= GROUP_SECONDS:  # decoded out here: a decoding problem is not this file's error
+                yield from decode_queue(transcriber, queue, transcripts)
+                queue, seconds = [], 0.0
     yield from decode_queue(transcriber, queue, transcripts)
+
+
+def chunks_or_error(transcriber, path, transcript):
+    """Yield (start seconds, features) of each chunk of a file; a problem with the file (found by the
+    planning pass, before any chunk) becomes the transcript's error instead."""
+    try:
+        with readable_path(path) as readable:
+            transcript.duration, bounds = transcriber.plan_file(readable, path)
+            transcript.chunks_left = len(bounds)
+            yield from transcriber.file_chunks(readable, bounds, path)
+    except AsrError as e:
+        transcript.error = str(e)
 
 
 def decode_queue(transcriber, queue, transcripts):
