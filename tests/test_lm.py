@@ -159,6 +159,9 @@ def test_word_frames_of_the_best_beam(toy_arpa):
     logits = spelled_logits("the cat", frames_per_char=2)  # t _ h _ e _ ' ' _ c _ a _ t _
     decoder = LmDecoder(toy_arpa)
     assert decoder.decode_with_frames(logits) == ("the cat", [("the", (0, 4)), ("cat", (8, 12))])
+    long = " ".join(TOY_TEXT)  # over 127 alignment states
+    logits = spelled_logits(long)
+    assert aligned_word_frames(logits, long, CharTokenizer()) == greedy_word_frames(logits, CharTokenizer())
     held = spelled_logits("aat ccaa", frames_per_char=1)  # characters held over frames: a word's first
     assert aligned_word_frames(held, "at ca", CharTokenizer()) == [("at", (0, 2)), ("ca", (4, 7))]  # to last
 

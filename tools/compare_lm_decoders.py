@@ -57,7 +57,7 @@ def timed(function, *args):
     return result, time.perf_counter() - start
 
 
-def compare(decoders, split, logits, references):
+def compare(decoders, split, logits, references, weights="the same weights"):
     """Decode the split with each decoder at its current weights; prints one line."""
     texts, seconds, wer = {}, {}, {}
     for name, decoder in decoders.items():
@@ -65,7 +65,7 @@ def compare(decoders, split, logits, references):
         wer[name] = score(references, texts[name])["wer"]
     differ = sum(a != b for a, b in zip(texts["ours"], texts["pyctcdecode"]))
     ours, theirs = decoders["ours"], decoders["pyctcdecode"]
-    print(f"{split}: {len(references)} utterances, beam {ours.beam_width}: "
+    print(f"{split}, {weights}: {len(references)} utterances, beam {ours.beam_width}: "
           f"WER ours {wer['ours']:.2%} (alpha {ours.alpha} beta {ours.beta}), "
           f"pyctcdecode {wer['pyctcdecode']:.2%} (alpha {theirs.alpha} beta {theirs.beta}); "
           f"{differ} transcripts differ; decoding ours {seconds['ours']:.1f} s, "
@@ -129,7 +129,7 @@ def main(argv=None):
         elif tuned:  # the other splits also with each decoder at the weights it chose itself
             for name, decoder in decoders.items():
                 decoder.set_weights(*tuned[name])
-            compare(decoders, split, logits, references)
+            compare(decoders, split, logits, references, "each decoder's own tuned weights")
 
 if __name__ == "__main__":
     main()

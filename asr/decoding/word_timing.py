@@ -56,7 +56,7 @@ def ctc_alignment(logits, labels):
     path = np.empty(len(logits), int)
     for t in range(len(logits) - 1, -1, -1):
         path[t] = s
-        s -= moves[t, s]
+        s -= int(moves[t, s])  # a Python int: numpy would keep int8 and overflow
     return np.where(path % 2 == 1, path // 2, -1)
 
 
