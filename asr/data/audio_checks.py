@@ -44,9 +44,9 @@ class LevelCheck:
         elif dbfs(self.peak) < QUIET_DBFS:
             found.append(f"near-silent: the loudest sample is at {dbfs(self.peak):.0f} dBFS")
         if self.channel_energy > 0 and dbfs(np.sqrt(self.mix_energy / self.channel_energy)) < CANCEL_DB:
-            found.append(f"channels cancel when mixed to mono (the mix is "
-                         f"{-dbfs(np.sqrt(self.mix_energy / self.channel_energy)):.0f} dB below them; "
-                         "is one channel phase-inverted?)")
+            below = -dbfs(np.sqrt(self.mix_energy / self.channel_energy))
+            mix = "silent" if below > 120 else f"{below:.0f} dB below them"  # 120 dB: beyond any recording
+            found.append(f"channels cancel when mixed to mono (the mix is {mix}; is one channel phase-inverted?)")
         return found
 
 
