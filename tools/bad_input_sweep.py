@@ -58,7 +58,7 @@ def run_case(case, workspace):
     start = time.monotonic()
     with open(case.stdin or os.devnull, "rb") as stdin:
         process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=env, text=True, cwd=workspace)
+                                   env=env, text=True, cwd=workspace, preexec_fn=default_sigint)
         if case.interrupt_when:
             wait_for_line(process, case.interrupt_when)
             process.send_signal(signal.SIGINT)
@@ -69,6 +69,12 @@ def run_case(case, workspace):
             stdout, stderr = process.communicate()
             stderr += "\n[sweep: killed after 600 s]"
     return Outcome(process.returncode, stdout, stderr, time.monotonic() - start)
+
+
+def default_sigint():
+    """Ctrl-C means what it means in a terminal even when the sweep runs in the background (`&`, nohup),
+    where SIGINT is ignored and the children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_line(process, fragment):
