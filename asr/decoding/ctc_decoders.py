@@ -9,16 +9,18 @@ from asr.decoding.word_timing import greedy_word_frames
 DECODE_BATCH = 64  # utterances decoded together
 
 
+def collapse(path):
+    """A CTC path (token ids per frame) -> its tokens: repeats merged, then blanks dropped."""
+    path = np.asarray(path)
+    keep = np.ones(len(path), dtype=bool)
+    keep[1:] = path[1:] != path[:-1]
+    return [int(t) for t in path[keep] if t != BLANK]
+
+
 def greedy_decode(logits, lengths):
     """(B, T', V) logits + (B,) lengths -> list of token-id lists (argmax, merge repeats, drop blank)."""
     best = np.argmax(np.asarray(logits), axis=-1)  # (B, T')
-    results = []
-    for path, length in zip(best, np.asarray(lengths)):
-        path = path[:length]
-        keep = np.ones(len(path), dtype=bool)
-        keep[1:] = path[1:] != path[:-1]
-        results.append([int(t) for t in path[keep] if t != BLANK])
-    return results
+    return [collapse(path[:length]) for path, length in zip(best, np.asarray(lengths))]
 
 
 def beam_decode(logits, lengths, beam_width):
