@@ -1,11 +1,11 @@
 """Beam search with a word n-gram LM (our CTC prefix beam search over KenLM), and the dev-set tuning
 of its weights.
 
-score(text) = log P_ctc(text | audio) + alpha * log P_lm(text) + beta * words(text)
+score(text) = log P_ctc(text | audio) + alpha * log P_lm(text) + beta * words(text) [+ hot-word weights]
 
 alpha (LM weight) and beta (word-insertion bonus) depend on the model and the LM, so they are chosen
 on dev by a small grid and then applied unchanged to the other splits. The search itself is in
-asr.decoding.prefix_beam.
+asr.decoding.prefix_beam, the hot-words the user may list in asr.decoding.hotwords.
 """
 
 import logging

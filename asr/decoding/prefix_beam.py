@@ -14,6 +14,9 @@ uniform letter model (LmScoring.unknown_cost): <unk> stands for every unseen wor
 unigram mass in the default recipe's LM), not for this spelling of one; without that factor, runs of
 misheard letters win as "unknown words". A partial word that begins no vocabulary word is charged its spelling
 already, so beams spelling non-words leave the beam early (pyctcdecode charges a flat offset instead).
+
+Hot-words (asr.decoding.hotwords) add their weight to a prefix's completed-words score when they complete,
+and only to its pruning score while being spelled; their spelling is not charged as an unknown word's.
 """
 
 import math
