@@ -107,14 +107,15 @@ class StreamingRecognizer:
     """A streaming model loaded once, shared by any number of streams (`new_stream`), from any thread.
 
     backend: "auto" (onnxruntime when a current model.stream.onnx exists), "onnx" or "tf".
-    strategy_name, beam_width, lm: the decoding of finals, as for Transcriber (partials are greedy).
+    strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy).
     """
 
     def __init__(self, model_dir, backend="auto", strategy_name=None, lm=None, beam_width=None,
-                 endpoint_seconds=ENDPOINT_SECONDS):
+                 endpoint_seconds=ENDPOINT_SECONDS, hotwords=()):
         info = read_model_info(model_dir)
         words = info.tokenizer.spells_words and strategy(strategy_name or info.decode.strategy).word_frames
-        self.transcriber = transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm, words)
+        self.transcriber = transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm, words,
+                                                     hotwords)
         self.info = info
         self.backend, self.step = load_stream_step(info, backend)
         self.frame_seconds = transcriber.frame_seconds  # seconds per output frame (stacked frame)
@@ -211,7 +212,7 @@ class Stream:
         events = []
         if self.logits and self.partial:
             logits, offset = np.concatenate(self.logits), self.segment_start * self.recognizer.frame_seconds
-            text, words = self.recognizer.transcriber.decode_chunk(logits, offset)
+            text, words, _ = self.recognizer.transcriber.decode_chunk(logits, offset)
             event = {"type": "final", "text": text, "start": round(offset, 3),
                      "end": round(offset + len(logits) * self.recognizer.frame_seconds, 3)}
             events.append({**event, "words": words} if words is not None else event)
