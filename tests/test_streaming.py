@@ -171,3 +171,44 @@ def test_silence_gives_no_final(tiny_streaming_run):
     stream, _ = scripted_stream(tiny_streaming_run, np.zeros(400, int))  # 12 s of blanks: idle resets
     events = stream.accept(np.zeros(400 * 480, np.float32)) + stream.finish()
     assert events == []
+
+
+def test_transcribe_stream_prints_the_offline_transcript_from_a_file_and_from_raw_pcm(tiny_streaming_run, tiny_data):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import asr
+    audio = first_test_audio(tiny_data)
+    offline = asr("transcribe", "--model", tiny_streaming_run, audio)
+    assert offline.returncode == 0, offline.stderr
+    streamed = asr("transcribe", "--stream", "--json", "--model", tiny_streaming_run, audio)
+    assert streamed.returncode == 0, streamed.stderr
+    events = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert {e["type"] for e in events} <= {"partial", "final"}
+    assert " ".join(e["text"] for e in events if e["type"] == "final") == offline.stdout.strip()
+    samples = Transcriber(tiny_streaming_run / "model").load(audio)
+    pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    piped = subprocess.run([sys.executable, "-m", "asr.cli", "transcribe", "--stream", "--model",
+                            str(tiny_streaming_run), "-"], input=pcm, capture_output=True, timeout=300)
+    assert piped.returncode == 0, piped.stderr
+    stream = StreamingRecognizer(tiny_streaming_run / "model").new_stream()  # the same 16-bit samples, in-process
+    events = stream.accept(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768) + stream.finish()
+    assert piped.stdout.decode() == "".join(e["text"] + "\n" for e in events if e["type"] == "final")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["a.wav", "b.wav"], "--stream takes one FILE"),
+    (["missing.wav"], "missing.wav: no such file"),
+])
+def test_transcribe_stream_problems_are_one_line(tiny_streaming_run, args, message):
+    from tests.conftest import asr
+    result = asr("transcribe", "--stream", "--model", tiny_streaming_run, *args)
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_transcribe_stream_refuses_a_bidirectional_model(tiny_run, tiny_data):
+    from tests.conftest import asr
+    result = asr("transcribe", "--stream", "--model", tiny_run, first_test_audio(tiny_data))
+    assert result.returncode == 1 and "cannot stream" in result.stderr and "Traceback" not in result.stderr

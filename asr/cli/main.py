@@ -147,6 +147,11 @@ def add_transcribe_command(sub, common):
                    help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
     p.add_argument("--strategy", choices=strategy_names(), help="decoding (default: the model's, greedy)")
     p.add_argument("--beam-width", type=int, help="default: the model's (32)")
+    p.add_argument("--stream", action="store_true",
+                   help="streaming model: print results while the audio arrives (partials rewritten in place on a "
+                   "terminal, finals as lines; --json: one event per line). FILE - reads raw 16-bit little-endian "
+                   "mono PCM at the model's rate (16 kHz) from standard input, e.g. from arecord")
+    p.add_argument("--realtime", action="store_true", help="with --stream FILE: feed the file at the pace of speech")
     p.add_argument("--lm", action="store_true",
                    help="beam search with the run's word LM and the weights `asr evaluate` tuned on dev")
     p.add_argument("--lm-arpa", metavar="ARPA", help="beam search with this ARPA LM (default weights)")
