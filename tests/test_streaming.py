@@ -212,3 +212,15 @@ def test_transcribe_stream_refuses_a_bidirectional_model(tiny_run, tiny_data):
     from tests.conftest import asr
     result = asr("transcribe", "--stream", "--model", tiny_run, first_test_audio(tiny_data))
     assert result.returncode == 1 and "cannot stream" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_latency_tool_runs_on_a_split(tiny_streaming_run, tiny_run, tiny_data):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "tools/bench_streaming.py", "--model", str(tiny_streaming_run),
+                             "--align-model", str(tiny_run), "--data-dir", str(tiny_data), "--utterances", "2"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("2 utterances of test, backend onnx") and lines[-1].startswith("RTF")
+    assert float(lines[-1].split()[1]) > 0
