@@ -6,8 +6,9 @@
       download/                             log.csv, tensorboard/
       wav/                  (synth_en)      training_done.json
       features/<split>/     shards          model/             model.json, model.weights.h5,
-      features/cmvn.json                                       model.onnx, [model.stream.onnx,] saved_model/, export.json
-      lm/<order>gram.arpa                   decode/<split>[_<strategy>]/   per-split reports
+      features/cmvn.json                                       model.onnx, saved_model/, export.json,
+      lm/<order>gram.arpa                                      model.stream.onnx (streaming models)
+                                            decode/<split>[_<strategy>]/   per-split reports
                                             decode/posteriors/<split>.npz, decode/lm_weights.json
                                             report.html
 """

@@ -48,8 +48,8 @@ def stream_on_clock(recognizer, samples):
     size = int(rate * PIECE_SECONDS)
     audio = np.concatenate([samples, np.zeros(int(TRAILING_SILENCE_SECONDS * rate), np.float32)])
     stream, stamped, done, busy = recognizer.new_stream(), [], 0.0, 0.0
-    starts = range(0, len(audio), size)
-    for start, work in [(s, lambda s=s: stream.accept(audio[s:s + size])) for s in starts] + [(len(audio), stream.finish)]:
+    steps = [(s, lambda s=s: stream.accept(audio[s:s + size])) for s in range(0, len(audio), size)]
+    for start, work in steps + [(len(audio), stream.finish)]:
         began = time.perf_counter()
         events = work()
         took = time.perf_counter() - began

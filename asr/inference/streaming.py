@@ -18,12 +18,12 @@ import logging
 
 import numpy as np
 
-from asr.data.features import LogMelStream, frame_seconds
+from asr.data.features import LogMelStream
 from asr.data.tokenizer import BLANK
 from asr.decoding.ctc_decoders import collapse
+from asr.decoding.strategies import strategy
 from asr.errors import AsrError
 from asr.inference.transcriber import Transcriber
-from asr.decoding.strategies import strategy
 from asr.models.model_dir import current_onnx, read_model_info
 
 log = logging.getLogger(__name__)
