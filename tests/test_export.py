@@ -41,7 +41,8 @@ def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
         np.testing.assert_allclose(onnx_logits[i, :n], tf_logits[i, :n], atol=1e-4)
 
 
-@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2), ("bilstm", 1, 1)])
+@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2), ("bilstm", 1, 1),
+                                                   ("lstm_lookahead", 3, 3), ("lstm_lookahead", 3, 2)])
 def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, skip):
     import keras
     import onnxruntime as ort
@@ -50,7 +51,8 @@ def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, ski
     from asr.models.acoustic import build_model
     from asr.models.onnx_graph import acoustic_model_onnx
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0), 29)
+    model = build_model(ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0,
+                                    lookahead=2), 29)
     model.cmvn.set_statistics(np.full(80, 0.3), np.full(80, 1.7))
     for cell_layer in (layer.cell for layer in model.encoder.recurrent_layers()):
         cell_layer.bias.assign(np.random.default_rng(5).normal(size=cell_layer.bias.shape))  # gate order shows

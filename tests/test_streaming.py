@@ -222,5 +222,15 @@ def test_the_latency_tool_runs_on_a_split(tiny_streaming_run, tiny_run, tiny_dat
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("2 utterances of test, backend onnx") and lines[-1].startswith("RTF")
-    assert float(lines[-1].split()[1]) > 0
+    assert lines[0].startswith("2 utterances of test, backend onnx")
+    assert lines[-2].startswith("RTF") and float(lines[-2].split()[1]) > 0
+    assert lines[-1].startswith("WER") and 0 <= float(lines[-1].split()[1]) <= 1000
+
+
+def test_the_streaming_encoder_meets_the_cudnn_conditions_and_starts_as_plain_lstms(streaming_model):
+    from asr.models.acoustic import cudnn_eligible
+    fresh = build_model(ModelConfig(encoder="lstm_lookahead", layers=3, units=8, lookahead=4), 29, 80)
+    assert cudnn_eligible(fresh) and len(fresh.encoder.recurrent_layers()) == 3
+    assert all(not layer.go_backwards for layer in fresh.encoder.recurrent_layers())
+    taps = fresh.encoder.row_convolution.taps.numpy()  # identity at the start: the look-ahead is learned
+    assert taps.shape == (5, 8) and (taps[0] == 1).all() and (taps[1:] == 0).all()

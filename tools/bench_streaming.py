@@ -12,6 +12,7 @@ median and 95th percentile over the split:
                     words: those the final transcript shares with the reference, aligned by jiwer)
   speech -> final   from the end of the last word to the final result carrying it
   RTF               processing seconds per second of audio
+  WER               of the streamed finals (the model's own strategy; `asr evaluate` gives the offline one)
 
     python tools/bench_streaming.py --model recipes/synth_en/exp/streaming --align-model recipes/synth_en/exp/small \
         --data-dir recipes/synth_en/data/small --split test --utterances 100
@@ -82,20 +83,23 @@ def matched(reference, hypothesis):
 
 
 def measure(recognizer, aligner, rows):
-    word_lags, final_lags, busy, audio = [], [], 0.0, 0.0
+    """(word -> partial lags, speech -> final lags, RTF, WER of the streamed finals) over manifest rows."""
+    word_lags, final_lags, busy, audio, hypotheses = [], [], 0.0, 0.0, []
     for row in rows:
         samples = aligner.load(row["audio"])
         ends = word_ends(aligner, samples, row["text"])
         stamped, took = stream_on_clock(recognizer, samples)
         busy, audio = busy + took, audio + len(samples) / recognizer.info.features.sample_rate
         words, first = appearances(stamped)
+        hypotheses.append(" ".join(words))
         if not words:
             continue
         pairs = matched(row["text"], " ".join(words))
         word_lags += [first[h] - ends[r] for r, h in pairs if first[h] is not None]
         last_final = max(t for t, e in stamped if e["type"] == "final")
         final_lags.append(last_final - ends[-1])
-    return np.array(word_lags), np.array(final_lags), busy / audio
+    wer = jiwer.wer([row["text"] for row in rows], hypotheses)
+    return np.array(word_lags), np.array(final_lags), busy / audio, wer
 
 
 def main():
@@ -111,7 +115,7 @@ def main():
     recognizer = StreamingRecognizer(args.model, backend=args.backend)
     aligner = Transcriber(args.align_model)
     rows = load_manifest(DataLayout(args.data_dir).manifest(args.split))[:args.utterances]
-    word_lags, final_lags, rtf = measure(recognizer, aligner, rows)
+    word_lags, final_lags, rtf, wer = measure(recognizer, aligner, rows)
     print(f"{len(rows)} utterances of {args.split}, backend {recognizer.backend}, pieces of {PIECE_SECONDS * 1000:.0f} "
           f"ms, end-point after {recognizer.endpoint_frames * recognizer.frame_seconds:.2f} s of blanks")
     for name, lags in (("word -> partial", word_lags), ("speech -> final", final_lags)):
@@ -121,6 +125,7 @@ def main():
         print(f"{name:16s} median {np.median(lags):.3f} s  p95 {np.percentile(lags, 95):.3f} s  "
               f"({len(lags)} {'words' if 'word' in name else 'utterances'})")
     print(f"RTF              {rtf:.4f} (processing seconds per second of audio)")
+    print(f"WER              {100 * wer:.2f} % (streamed finals, the model's decoding strategy)")
 
 
 if __name__ == "__main__":
