@@ -234,3 +234,16 @@ def test_the_streaming_encoder_meets_the_cudnn_conditions_and_starts_as_plain_ls
     assert all(not layer.go_backwards for layer in fresh.encoder.recurrent_layers())
     taps = fresh.encoder.row_convolution.taps.numpy()  # identity at the start: the look-ahead is learned
     assert taps.shape == (5, 8) and (taps[0] == 1).all() and (taps[1:] == 0).all()
+
+
+def test_streaming_with_an_export_runs_without_tensorflow(tiny_streaming_run):
+    import subprocess
+    import sys
+    script = ("import sys, numpy as np\n"
+              "from asr.inference.streaming import StreamingRecognizer\n"
+              f"r = StreamingRecognizer({str(tiny_streaming_run / 'model')!r})\n"
+              "s = r.new_stream(); s.accept(np.zeros(16000, np.float32)); s.finish()\n"
+              "print(r.backend, sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "onnx []"

@@ -14,7 +14,6 @@ End-points (after which the network's state starts afresh, as each training utte
   * a segment as long as the model's chunk_seconds: final, as offline transcription cuts long files.
 """
 
-import logging
 
 import numpy as np
 
@@ -26,7 +25,6 @@ from asr.errors import AsrError
 from asr.inference.transcriber import Transcriber
 from asr.models.model_dir import current_onnx, read_model_info
 
-log = logging.getLogger(__name__)
 
 ENDPOINT_SECONDS = 0.8
 IDLE_SECONDS = 5.0
