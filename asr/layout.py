@@ -6,8 +6,9 @@
       download/                             log.csv, tensorboard/
       wav/                  (synth_en)      training_done.json
       features/<split>/     shards          model/             model.json, model.weights.h5,
-      features/cmvn.json                                       model.onnx, saved_model/, export.json
-      lm/<order>gram.arpa                   decode/<split>[_<strategy>]/   per-split reports
+      features/cmvn.json                                       model.onnx, model.int8.onnx,
+      lm/<order>gram.arpa                                      saved_model/, export.json
+                                            decode/<split>[_<strategy>]/   per-split reports
                                             decode/posteriors/<split>.npz, decode/lm_weights.json
                                             report.html
 """
@@ -46,6 +47,7 @@ class ModelLayout:
         self.json = self.root / "model.json"
         self.weights = self.root / "model.weights.h5"
         self.onnx = self.root / "model.onnx"
+        self.onnx_int8 = self.root / "model.int8.onnx"  # `asr export --int8`
         self.saved_model = self.root / "saved_model"
         self.export_json = self.root / "export.json"
 

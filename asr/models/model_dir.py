@@ -92,13 +92,18 @@ def weights_digest(layout):
     return hashlib.sha256(layout.weights.read_bytes()).hexdigest()
 
 
-def current_onnx(model_dir):
-    """model_dir/model.onnx if `asr export` wrote it from the weights now in model_dir, else None."""
+def current_onnx(model_dir, int8=False):
+    """model_dir/model.onnx (int8: model.int8.onnx) if `asr export` wrote it from the weights now in
+    model_dir, else None. export.json keeps one record per file: model.onnx's at its top level, the int8
+    file's under "int8" (absent when the last export made none)."""
     layout = ModelLayout(model_dir)
     try:
         stamp = json.loads(layout.export_json.read_text())
     except (OSError, ValueError):
         return None
-    if not layout.onnx.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
+    if not isinstance(stamp, dict):
         return None
-    return layout.onnx
+    path, record = (layout.onnx_int8, stamp.get("int8")) if int8 else (layout.onnx, stamp)
+    if not isinstance(record, dict) or not path.is_file() or record.get("weights_sha256") != weights_digest(layout):
+        return None
+    return path
