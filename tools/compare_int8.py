@@ -117,6 +117,7 @@ def main(argv=None):
     parser.add_argument("--ops", action="append", default=[], metavar="OP[,OP]",
                         help="also compare model.onnx quantized with these operator types (repeatable)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per split and model (3)")
+    parser.add_argument("--threads", type=int, help="onnxruntime threads per model (default: one per core)")
     args = parser.parse_args(argv)
     run, data = RunLayout(args.run_dir), DataLayout(args.data_dir)
     try:
@@ -132,9 +133,9 @@ def main(argv=None):
                 scales = "per-channel" if per_channel else "per-tensor"
                 models[f"int8 {ops} {scales}"] = path = Path(tmp) / f"{ops.replace(',', '_')}_{scales}.onnx"
                 quantize_onnx(onnx.load(str(models["fp32"])), path, ops.split(","), per_channel)
-            predictors = {name: OnnxPredictor(path) for name, path in models.items()}
-            print(f"run {run.root}: fp32 {models['fp32']}, int8 {models['int8']}; "
-                  f"decoders: {', '.join(decoders)}")
+            predictors = {name: OnnxPredictor(path, args.threads) for name, path in models.items()}
+            print(f"run {run.root}: fp32 {models['fp32']}, int8 {models['int8']}; decoders: {', '.join(decoders)}; "
+                  f"onnxruntime threads: {args.threads or 'default (one per core)'}")
             for split in args.split or ["test"]:
                 compare_split(split, models, predictors, decoders, split_batches(info, data, split), args.repeats)
     except AsrError as e:
