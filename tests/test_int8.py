@@ -124,3 +124,14 @@ def test_int8_export_of_a_gru_model_is_one_line_and_writes_nothing(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "no int8 GRU" in result.stderr
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["model.json", "model.weights.h5"]
+
+
+def test_a_damaged_int8_file_is_one_line_naming_it(exported_int8, tmp_path, tiny_data):
+    model_dir = tmp_path / "model"
+    shutil.copytree(exported_int8, model_dir)
+    (model_dir / "model.int8.onnx").write_bytes(b"\x08\x07garbage, not a protobuf" * 10)  # export.json still current
+    wav = next((tiny_data / "wav").rglob("*.wav"))
+    result = asr("transcribe", "--model", model_dir, "--backend", "onnx-int8", wav)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"asr transcribe: {model_dir}/model.int8.onnx: not a loadable ONNX model"), line

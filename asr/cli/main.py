@@ -87,8 +87,8 @@ def add_model_commands(sub, common):
                                                  "re-run to continue)")
 
     p = add_command(sub, "export", commands.cmd_export, common, help="write the model as ONNX and a SavedModel",
-                    description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json}. `asr transcribe` "
-                    "then runs the ONNX model in onnxruntime, which is faster on a CPU.")
+                    description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json} (--int8: model.int8.onnx "
+                    "too). `asr transcribe` then runs the ONNX model in onnxruntime, which is faster on a CPU.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
     p.add_argument("--int8", action="store_true", help="also write model.int8.onnx, its LSTM weights in int8 "
                    "(onnxruntime dynamic quantization; LSTM models only), for `asr transcribe --backend onnx-int8`")
