@@ -58,8 +58,8 @@ def quantized_nodes(path):
 
 
 def describe(nodes):
-    """'LSTM x3, MatMul x1 in int8; GRU x2 left in float32' for a quantized_nodes record."""
+    """'LSTM x3, MatMul x1 in int8; GRU x2 kept in float32' for a quantized_nodes record."""
     def listed(counts):
         return ", ".join(f"{op} x{n}" for op, n in counts.items())
     text = f"{listed(nodes['int8']) or 'no operator'} in int8"
-    return text + (f"; {listed(nodes['float32'])} left in float32" if nodes["float32"] else "")
+    return text + (f"; {listed(nodes['float32'])} kept in float32" if nodes["float32"] else "")
