@@ -127,7 +127,10 @@ class StreamingRecognizer:
 
 def load_stream_step(info, backend):
     """(backend name, step): onnxruntime on a current model.stream.onnx (or backend "onnx"), else TensorFlow."""
-    path = current_onnx(info.layout.root, "stream_onnx") if backend != "tf" else None
+    if backend == "onnx-int8":
+        raise AsrError("--stream runs the float32 streaming export; int8 is for offline transcription so far "
+                       "(use --backend auto or onnx)")
+    path = current_onnx(info.layout.root, stream=True) if backend != "tf" else None
     if backend == "onnx" and path is None:
         raise AsrError(f"{info.layout.root}: no streaming ONNX export of these weights "
                        f"(run `asr export {info.layout.root}`)")
