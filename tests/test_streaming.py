@@ -247,3 +247,26 @@ def test_streaming_with_an_export_runs_without_tensorflow(tiny_streaming_run):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "onnx []"
+
+
+def test_an_int8_export_streams_too(tiny_streaming_run, tiny_data, tmp_path):
+    import shutil
+
+    from asr.models.export import export_model
+    model_dir = shutil.copytree(tiny_streaming_run / "model", tmp_path / "model")
+    export_model(model_dir, int8=True)
+    samples = Transcriber(model_dir).load(first_test_audio(tiny_data))
+    logits = {}
+    for backend in ("onnx", "onnx-int8"):
+        recognizer = StreamingRecognizer(model_dir, backend=backend)
+        assert recognizer.backend == backend
+        stream, logits[backend] = recognizer.new_stream(), []
+        stream._take = record_logits(stream._take, logits[backend])
+        stream.accept(samples)
+        stream.finish()
+    fp32, int8 = (np.concatenate(logits[b]) for b in ("onnx", "onnx-int8"))
+    assert fp32.shape == int8.shape and not np.array_equal(fp32, int8)
+    assert np.linalg.norm(int8 - fp32) / np.linalg.norm(fp32) < 0.05
+    export_model(model_dir)  # without --int8: the int8 files go
+    with pytest.raises(Exception, match="no (streaming )?int8 ONNX export"):
+        StreamingRecognizer(model_dir, backend="onnx-int8")

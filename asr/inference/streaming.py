@@ -104,7 +104,7 @@ class FrameStacker:
 class StreamingRecognizer:
     """A streaming model loaded once, shared by any number of streams (`new_stream`), from any thread.
 
-    backend: "auto" (onnxruntime when a current model.stream.onnx exists), "onnx" or "tf".
+    backend: "auto" (onnxruntime when a current model.stream.onnx exists), "onnx", "onnx-int8" or "tf".
     strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy).
     """
 
@@ -127,15 +127,13 @@ class StreamingRecognizer:
 
 def load_stream_step(info, backend):
     """(backend name, step): onnxruntime on a current model.stream.onnx (or backend "onnx"), else TensorFlow."""
-    if backend == "onnx-int8":
-        raise AsrError("--stream runs the float32 streaming export; int8 is for offline transcription so far "
-                       "(use --backend auto or onnx)")
-    path = current_onnx(info.layout.root, stream=True) if backend != "tf" else None
-    if backend == "onnx" and path is None:
-        raise AsrError(f"{info.layout.root}: no streaming ONNX export of these weights "
-                       f"(run `asr export {info.layout.root}`)")
+    int8 = backend == "onnx-int8"
+    path = current_onnx(info.layout.root, int8, stream=True) if backend != "tf" else None
+    if backend in ("onnx", "onnx-int8") and path is None:
+        raise AsrError(f"{info.layout.root}: no streaming {'int8 ' if int8 else ''}ONNX export of these weights "
+                       f"(run `asr export{' --int8' if int8 else ''} {info.layout.root}`)")
     if path is not None:
-        return "onnx", OnnxStreamStep(path)
+        return backend if int8 else "onnx", OnnxStreamStep(path)
     from asr.runtime import import_tensorflow_quietly
     import_tensorflow_quietly()
     return "tf", TfStreamStep(info)

@@ -7,7 +7,8 @@ decoded with a stale export. A streaming model (asr.models.streaming_lstm) also 
 one step of a stream with its state as inputs and outputs (asr.models.onnx_streaming). An encoder
 without an ONNX writer is refused before anything is written.
 With int8, model.int8.onnx is written too (asr.models.quantize) and recorded under export.json's "int8"
-with the same digest; an export without int8 removes an older model.int8.onnx, made from another model.onnx.
+with the same digest (a streaming model's step too: model.stream.int8.onnx); an export without int8 removes
+older int8 files, made from other weights.
 """
 
 import tensorflow as tf
@@ -60,9 +61,12 @@ def export_model(model_dir, int8=False):
     if int8:
         check_quantizable(proto, layout.json)
     write_onnx(proto, layout.onnx)
-    if model.encoder.streams:  # one step of a stream, its state as inputs and outputs
-        write_onnx(streaming_model_onnx(model), layout.stream_onnx)
+    stream_proto = streaming_model_onnx(model) if model.encoder.streams else None
+    if stream_proto is not None:  # one step of a stream, its state as inputs and outputs
+        write_onnx(stream_proto, layout.stream_onnx)
     nodes = export_int8(proto, layout.onnx_int8) if int8 else None
+    if int8 and stream_proto is not None:
+        export_int8(stream_proto, layout.stream_onnx_int8)
     export_saved_model(model, layout.saved_model)
     digest = weights_digest(layout)
     stamp = {"weights_sha256": digest, "onnx_opset": ONNX_OPSET}
@@ -70,5 +74,6 @@ def export_model(model_dir, int8=False):
         stamp["int8"] = {"weights_sha256": digest, "quantized_nodes": nodes}
     write_json(layout.export_json, stamp)
     if not int8:
-        layout.onnx_int8.unlink(missing_ok=True)  # export.json no longer vouches for it: do not keep it around
+        for stale in (layout.onnx_int8, layout.stream_onnx_int8):  # export.json no longer vouches for them
+            stale.unlink(missing_ok=True)
     return layout.root, nodes

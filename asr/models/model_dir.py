@@ -93,7 +93,7 @@ def weights_digest(layout):
 
 
 def current_onnx(model_dir, int8=False, stream=False):
-    """model_dir/model.onnx (int8: model.int8.onnx; stream: model.stream.onnx, one step of a stream) if
+    """model_dir/model.onnx (int8: model.int8.onnx; stream: model.stream[.int8].onnx, one step of a stream) if
     `asr export` wrote it from the weights now in model_dir, else None. export.json keeps one record per
     export: model.onnx's (and model.stream.onnx's) at its top level, the int8 file's under "int8" (absent
     when the last export made none)."""
@@ -104,8 +104,9 @@ def current_onnx(model_dir, int8=False, stream=False):
         return None
     if not isinstance(stamp, dict):
         return None
-    path, record = (layout.onnx_int8, stamp.get("int8")) if int8 else (layout.stream_onnx if stream else layout.onnx,
-                                                                       stamp)
+    files = {(False, False): layout.onnx, (True, False): layout.onnx_int8, (False, True): layout.stream_onnx,
+             (True, True): layout.stream_onnx_int8}
+    path, record = files[int8, stream], (stamp.get("int8") if int8 else stamp)
     if not isinstance(record, dict) or not path.is_file() or record.get("weights_sha256") != weights_digest(layout):
         return None
     return path
