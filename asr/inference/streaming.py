@@ -25,7 +25,6 @@ from asr.errors import AsrError
 from asr.inference.transcriber import Transcriber
 from asr.models.model_dir import current_onnx, read_model_info
 
-
 ENDPOINT_SECONDS = 0.8
 IDLE_SECONDS = 5.0
 
