@@ -41,12 +41,13 @@ function openSocket() {
 
 async function startRecording() {
   $("record").disabled = true;
-  const audio = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
-  const media = await navigator.mediaDevices.getUserMedia({ audio });
+  // the context, worklet and socket first: the microphone's first words must not pass while they start
   const context = new AudioContext();
   await context.audioWorklet.addModule("/static/pcm-worklet.js");
-  const socket = await openSocket();
   const node = new AudioWorkletNode(context, "pcm-16k");
+  const socket = await openSocket();
+  const audio = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+  const media = await navigator.mediaDevices.getUserMedia({ audio });
   session = { media, context, node, socket };
   node.port.onmessage = (message) => {
     if (message.data === "flushed") socket.send(JSON.stringify({ type: "end" }));
