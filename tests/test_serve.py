@@ -6,9 +6,13 @@ uploads with a tiny random model exported to ONNX, whose transcripts are compare
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +220,16 @@ def test_the_page_and_its_scripts_are_served(server):
 def test_serve_with_a_missing_model_is_one_line(tmp_path):
     result = asr("serve", "--model", tmp_path / "nothing", "--port", "0")
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_the_load_test_holds_every_stream_it_may_and_prints_its_figures(server):
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}  # this checkout's asr, whichever the environment installed
+    command = [sys.executable, root / "tools" / "load_test_serve.py", "--address", server,
+               "--clients", str(LIMITS.max_streams + 1), "--speed", "4", "--max-seconds", "120"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"concurrent streams held: {LIMITS.max_streams} at once by the clients, server peak " \
+           f"{LIMITS.max_streams}; completed {LIMITS.max_streams}, refused (1013) 1, other 0" in out, out
+    assert "end of audio -> final:              p50" in out and "RTF: " in out, out
