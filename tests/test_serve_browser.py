@@ -125,3 +125,22 @@ def test_a_file_chosen_on_the_page_shows_its_transcript(transcriber, tmp_path):
             browser.close()
     assert shown == f"file.wav (3.0 s): {expected}"
     assert "live transcription is off: offline only" in status
+
+
+def test_a_refused_stream_shows_its_close_code_and_reason_on_the_page(tmp_path):
+    from playwright.sync_api import sync_playwright
+    wav = write_wav(tmp_path / "mic.wav", glide(), WAV_RATE)
+    with serving_in_thread(create_app(None, CountingRecognizer(), ServeLimits(max_streams=0))) as address, \
+            sync_playwright() as playwright:
+        browser = launch(playwright, tmp_path / "chromium-profile", wav)
+        try:
+            page = browser.new_page()
+            page.goto(f"http://{address}/")
+            page.wait_for_function("document.getElementById('status').textContent === 'ready'", timeout=30000)
+            page.click("#record")
+            page.wait_for_selector("#transcript[data-closed]", state="attached", timeout=30000)
+            status, button = page.text_content("#status"), page.text_content("#record")
+        finally:
+            browser.close()
+    assert status == "stream closed (1013 server busy, try again later: all 0 streams are in use; try again later)"
+    assert button == "Record"

@@ -43,18 +43,30 @@ async function startRecording() {
   $("record").disabled = true;
   // the context, worklet and socket first: the microphone's first words must not pass while they start
   const context = new AudioContext();
-  await context.audioWorklet.addModule("/static/pcm-worklet.js");
-  const node = new AudioWorkletNode(context, "pcm-16k");
-  const socket = await openSocket();
-  const audio = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
-  const media = await navigator.mediaDevices.getUserMedia({ audio });
-  session = { media, context, node, socket };
-  node.port.onmessage = (message) => {
-    if (message.data === "flushed") socket.send(JSON.stringify({ type: "end" }));
-    else if (socket.readyState === WebSocket.OPEN) socket.send(message.data);
-  };
-  context.createMediaStreamSource(media).connect(node);
-  node.connect(context.destination);  // pulls the worklet through the graph; it outputs silence
+  let socket = null;
+  try {
+    await context.audioWorklet.addModule("/static/pcm-worklet.js");
+    const node = new AudioWorkletNode(context, "pcm-16k");
+    socket = await openSocket();
+    const audio = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+    const media = await navigator.mediaDevices.getUserMedia({ audio });
+    if (socket.readyState !== WebSocket.OPEN) {  // refused (1013: busy) while the microphone opened
+      media.getTracks().forEach((track) => track.stop());
+      context.close();
+      return;  // onclose has shown why
+    }
+    session = { media, context, node, socket };
+    node.port.onmessage = (message) => {
+      if (message.data === "flushed") socket.send(JSON.stringify({ type: "end" }));
+      else if (socket.readyState === WebSocket.OPEN) socket.send(message.data);
+    };
+    context.createMediaStreamSource(media).connect(node);
+    node.connect(context.destination);  // pulls the worklet through the graph; it outputs silence
+  } catch (error) {  // no microphone, or no permission: leave nothing open
+    if (socket) { socket.onclose = null; socket.close(); }  // the error, not a close code, is what to show
+    context.close();
+    throw error;
+  }
   delete $("transcript").dataset.closed;
   setStatus(`recording (${context.sampleRate} Hz to 16 kHz)`);
   $("record").textContent = "Stop";
