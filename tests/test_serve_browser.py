@@ -7,9 +7,8 @@ audio that arrived is the WAV (cross-correlation with the WAV resampled by soxr)
 text the recogniser gives for exactly that audio.
 """
 
-import json
+import contextlib
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -47,15 +46,27 @@ def best_correlation(heard, expected):
     return float(np.max(products / (window * np.linalg.norm(expected) + 1e-9)))
 
 
-def launch(playwright, user_dir, wav):
-    """Chromium with the WAV as its microphone, on a closed network (the background flags keep it from
-    waiting on the network it cannot reach)."""
-    return playwright.chromium.launch_persistent_context(
-        str(user_dir), executable_path=str(CHROMIUM), headless=True,
-        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-              f"--use-file-for-fake-audio-capture={wav}"])
+@contextlib.contextmanager
+def page_of(app, wav, profile):
+    """Serve `app` and open its page in Chromium with the WAV as the microphone (on a closed network: the
+    background flags keep Chromium from waiting on the network it cannot reach); yields (page, address)
+    once the page has asked the server's /status."""
+    from playwright.sync_api import sync_playwright
+    with serving_in_thread(app) as address, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={wav}"])
+        try:
+            page = browser.new_page()
+            page.goto(f"http://{address}/")
+            page.wait_for_function("!document.getElementById('status').textContent.startsWith('connecting')",
+                                   timeout=30000)
+            yield page, address
+        finally:
+            browser.close()
 
 
 def record(page, seconds):
@@ -78,22 +89,14 @@ def transcriber(tmp_path_factory):
 
 
 def test_the_microphone_page_streams_a_known_wav_and_shows_its_transcript(transcriber, tmp_path):
-    from playwright.sync_api import sync_playwright
     sound = glide()
     wav = write_wav(tmp_path / "mic.wav", sound, WAV_RATE)
     spy = Spy(CountingRecognizer())
-    with serving_in_thread(create_app(transcriber, spy, ServeLimits(max_streams=2))) as address, \
-            sync_playwright() as playwright:
-        browser = launch(playwright, tmp_path / "chromium-profile", wav)
-        try:
-            page = browser.new_page()
-            page.goto(f"http://{address}/")
-            page.wait_for_function("document.getElementById('status').textContent === 'ready'", timeout=30000)
-            partials = record(page, len(sound) / WAV_RATE + 1.0)
-            closed, final = page.get_attribute("#transcript", "data-closed"), page.text_content("#final")
-        finally:
-            browser.close()
-    assert closed == "1000", page_status(address)
+    with page_of(create_app(transcriber, spy, ServeLimits(max_streams=2)), wav, tmp_path / "profile") as (page, _):
+        partials = record(page, len(sound) / WAV_RATE + 1.0)
+        closed, final = page.get_attribute("#transcript", "data-closed"), page.text_content("#final")
+        status = page.text_content("#status")
+    assert closed == "1000", status
     (heard,) = spy.heard
     assert final == f"{len(heard)} samples"  # the recogniser's final, shown on the page
     assert "1 s" in partials  # a partial was shown while recording (grey, replaced by the final)
@@ -102,45 +105,24 @@ def test_the_microphone_page_streams_a_known_wav_and_shows_its_transcript(transc
     assert best_correlation(heard, expected) > 0.9  # the worklet's 16 kHz is the WAV, not noise or a wrong rate
 
 
-def page_status(address):
-    with urllib.request.urlopen(f"http://{address}/status", timeout=10) as response:
-        return json.loads(response.read())
-
-
 def test_a_file_chosen_on_the_page_shows_its_transcript(transcriber, tmp_path):
-    from playwright.sync_api import sync_playwright
     wav = write_wav(tmp_path / "file.wav", glide(), WAV_RATE)
     expected = transcriber.transcribe_samples(transcriber.load(wav))
-    with serving_in_thread(create_app(transcriber, None, ServeLimits(), "offline only")) as address, \
-            sync_playwright() as playwright:
-        browser = launch(playwright, tmp_path / "chromium-profile", wav)
-        try:
-            page = browser.new_page()
-            page.goto(f"http://{address}/")
-            page.set_input_files("#file", str(wav))
-            page.wait_for_function("!document.getElementById('files').textContent.includes('transcribing')",
-                                   timeout=60000)
-            shown, status = page.text_content("#files"), page.text_content("#status")
-        finally:
-            browser.close()
+    app = create_app(transcriber, None, ServeLimits(), "offline only")
+    with page_of(app, wav, tmp_path / "profile") as (page, _):
+        page.set_input_files("#file", str(wav))
+        page.wait_for_function("!document.getElementById('files').textContent.includes('transcribing')",
+                               timeout=60000)
+        shown, status = page.text_content("#files"), page.text_content("#status")
     assert shown == f"file.wav (3.0 s): {expected}"
     assert "live transcription is off: offline only" in status
 
 
 def test_a_refused_stream_shows_its_close_code_and_reason_on_the_page(tmp_path):
-    from playwright.sync_api import sync_playwright
     wav = write_wav(tmp_path / "mic.wav", glide(), WAV_RATE)
-    with serving_in_thread(create_app(None, CountingRecognizer(), ServeLimits(max_streams=0))) as address, \
-            sync_playwright() as playwright:
-        browser = launch(playwright, tmp_path / "chromium-profile", wav)
-        try:
-            page = browser.new_page()
-            page.goto(f"http://{address}/")
-            page.wait_for_function("document.getElementById('status').textContent === 'ready'", timeout=30000)
-            page.click("#record")
-            page.wait_for_selector("#transcript[data-closed]", state="attached", timeout=30000)
-            status, button = page.text_content("#status"), page.text_content("#record")
-        finally:
-            browser.close()
+    with page_of(create_app(None, CountingRecognizer(), ServeLimits(max_streams=0)), wav, tmp_path / "p") as (page, _):
+        page.click("#record")
+        page.wait_for_selector("#transcript[data-closed]", state="attached", timeout=30000)
+        status, button = page.text_content("#status"), page.text_content("#record")
     assert status == "stream closed (1013 server busy, try again later: all 0 streams are in use; try again later)"
     assert button == "Record"

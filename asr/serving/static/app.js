@@ -10,13 +10,19 @@ let session = null;  // the recording: {media, context, node, socket}
 
 function setStatus(text) { $("status").textContent = text; }
 
+function count(name) {  // how many events of a kind the page showed, for whoever watches it (the tests)
+  const transcript = $("transcript");
+  transcript.dataset[name] = Number(transcript.dataset[name] || 0) + 1;
+}
+
 function showEvent(event) {
   if (event.type === "partial") {
     $("partial").textContent = event.text;
+    count("partials");
   } else if (event.type === "final") {
     $("partial").textContent = "";
     if (event.text) $("final").textContent += ($("final").textContent ? " " : "") + event.text;
-    $("transcript").dataset.finals = Number($("transcript").dataset.finals || 0) + 1;
+    count("finals");
   }
 }
 
