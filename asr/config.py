@@ -64,6 +64,9 @@ class ModelConfig:
     layers: int = 3
     units: int = 256
     dropout: float = 0.1
+    # future stacked frames the streaming encoder (lstm_lookahead) sees through its row convolution;
+    # the bidirectional encoders see the whole utterance and ignore it
+    lookahead: int = 0
     # output symbols: empty for characters (a-z, apostrophe, space), else a list such as TIMIT's 39 phones
     vocabulary: list = field(default_factory=list)
 
@@ -137,7 +140,7 @@ RANGES = {
                                         "utterances_per_shard")},
     "features.fmin": NON_NEGATIVE, "features.fmax": POSITIVE, "features.log_floor": POSITIVE,
     **{f"model.{k}": COUNT for k in ("stack", "skip", "layers", "units")},
-    "model.dropout": (0, 1, False, True),
+    "model.dropout": (0, 1, False, True), "model.lookahead": NON_NEGATIVE,
     **{f"train.spec_augment.{k}": NON_NEGATIVE for k in ("freq_masks", "freq_width", "time_masks", "time_width")},
     "train.spec_augment.max_time_fraction": FRACTION,
     **{f"train.{k}": COUNT for k in ("max_epochs", "batch_frames", "max_batch_utterances", "patience",

@@ -6,7 +6,7 @@
       download/                             log.csv, tensorboard/
       wav/                  (synth_en)      training_done.json
       features/<split>/     shards          model/             model.json, model.weights.h5,
-      features/cmvn.json                                       model.onnx, saved_model/, export.json
+      features/cmvn.json                                       model.onnx, [model.stream.onnx,] saved_model/, export.json
       lm/<order>gram.arpa                   decode/<split>[_<strategy>]/   per-split reports
                                             decode/posteriors/<split>.npz, decode/lm_weights.json
                                             report.html
@@ -46,6 +46,7 @@ class ModelLayout:
         self.json = self.root / "model.json"
         self.weights = self.root / "model.weights.h5"
         self.onnx = self.root / "model.onnx"
+        self.stream_onnx = self.root / "model.stream.onnx"  # one step of a stream (encoders that stream)
         self.saved_model = self.root / "saved_model"
         self.export_json = self.root / "export.json"
 

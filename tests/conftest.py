@@ -66,3 +66,18 @@ def tiny_run(tmp_path_factory, tiny_config, tiny_data):
     run_dir = tmp_path_factory.mktemp("tiny_run")
     train(tiny_config, tiny_data, run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_streaming_run(tmp_path_factory, tiny_config, tiny_data):
+    """A run directory with a (barely) trained tiny streaming model (lstm_lookahead), exported to ONNX."""
+    import dataclasses
+
+    from asr.models.export import export_model
+    from asr.training.trainer import train
+    config = dataclasses.replace(tiny_config, model=dataclasses.replace(
+        tiny_config.model, encoder="lstm_lookahead", lookahead=2))
+    run_dir = tmp_path_factory.mktemp("tiny_streaming_run")
+    train(config, tiny_data, run_dir)
+    export_model(run_dir / "model")
+    return run_dir

@@ -58,14 +58,38 @@ def cmd_export(args):
 def cmd_transcribe(args):
     from asr.cli.default_model import choose_model
     from asr.cli.output import print_transcripts
+    from asr.decoding.hotwords import read_hotword_file
     from asr.inference.transcriber import RUN_LM, Transcriber, transcribe_files
-    lm = args.lm_arpa or (RUN_LM if args.lm else None)
+    if args.nbest and not args.json:
+        raise AsrError("--nbest lists the alternatives in the JSON output: add --json")
+    hotwords = [(spec, "--hotword") for spec in args.hotword] + [
+        located for path in args.hotwords for located in read_hotword_file(path)]
+    # hot-words are an LM beam search's: asked for alone, they mean the run's LM
+    lm = args.lm_arpa or (RUN_LM if args.lm or (hotwords and not args.strategy) else None)
     strategy = "beam_lm" if lm and not args.strategy else args.strategy
+    if args.stream:
+        return stream_transcript(args, strategy, lm, hotwords)
     transcriber = Transcriber(choose_model(args.model), strategy, args.beam_width, args.chunk_seconds, args.backend,
-                              lm, args.json)
+                              lm, args.json, hotwords, args.nbest)
     failures = print_transcripts(transcribe_files(args.files, transcriber), args.json, len(args.files) > 1,
                                  sys.stdout, sys.stderr)
     return 1 if failures else 0
+
+
+def stream_transcript(args, strategy, lm, hotwords):
+    """`asr transcribe --stream FILE|-`: partial and final results while the audio arrives."""
+    from asr.cli.default_model import choose_model
+    from asr.cli.output import print_stream_events
+    from asr.inference.stream_sources import file_pieces, paced, pcm_pieces, stream_events
+    from asr.inference.streaming import StreamingRecognizer
+    if len(args.files) != 1 or args.nbest:
+        raise AsrError("--stream takes one FILE (or - for raw PCM on standard input) and no --nbest")
+    recognizer = StreamingRecognizer(choose_model(args.model), args.backend, strategy, lm, args.beam_width,
+                                     hotwords=hotwords)
+    rate, path = recognizer.info.features.sample_rate, args.files[0]
+    pieces = pcm_pieces(sys.stdin.buffer, rate) if path == "-" else file_pieces(path, rate)
+    print_stream_events(stream_events(recognizer, paced(pieces, rate) if args.realtime else pieces), args.json)
+    return 0
 
 
 def cmd_inspect(args):

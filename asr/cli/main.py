@@ -23,7 +23,7 @@ USES_TENSORFLOW = ("train", "evaluate", "report", "export", "inspect")
 
 # every numeric option's allowed values (those that set a config value share its range), checked up front
 OPTION_RANGES = {"jobs": COUNT, "max_steps": COUNT, "beam_width": RANGES["decode.beam_width"],
-                 "chunk_seconds": RANGES["decode.chunk_seconds"], "layer": COUNT, "utterances": COUNT,
+                 "chunk_seconds": RANGES["decode.chunk_seconds"], "layer": COUNT, "utterances": COUNT, "nbest": COUNT,
                  "port": (0, 65535, False, False), "max_streams": COUNT, "max_upload_seconds": POSITIVE,
                  "max_upload_mb": POSITIVE, "max_stream_seconds": POSITIVE, "workers": COUNT}
 
@@ -149,9 +149,26 @@ def add_transcribe_command(sub, common):
                    help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
     p.add_argument("--strategy", choices=strategy_names(), help="decoding (default: the model's, greedy)")
     p.add_argument("--beam-width", type=int, help="default: the model's (32)")
+    p.add_argument("--stream", action="store_true",
+                   help="streaming model: print results while the audio arrives (partials rewritten in place on a "
+                   "terminal, finals as lines; --json: one event per line). FILE - reads raw 16-bit little-endian "
+                   "mono PCM at the model's rate (16 kHz) from standard input, e.g. from arecord")
+    p.add_argument("--realtime", action="store_true", help="with --stream FILE: feed the file at the pace of speech")
     p.add_argument("--lm", action="store_true",
                    help="beam search with the run's word LM and the weights `asr evaluate` tuned on dev")
     p.add_argument("--lm-arpa", metavar="ARPA", help="beam search with this ARPA LM (default weights)")
+    add_hotword_options(p)
+
+
+def add_hotword_options(p):
+    p.add_argument("--hotword", action="append", default=[], metavar="WORD[:WEIGHT]",
+                   help="favour this word or phrase (LM beam search; implies --lm unless a strategy or LM is "
+                        "given); WEIGHT: log-probability added when it is spelled whole (default 5, 0-100). "
+                        "Repeat for several")
+    p.add_argument("--hotwords", action="append", default=[], metavar="FILE",
+                   help="hot-words from a file, one WORD[:WEIGHT] a line (# comments)")
+    p.add_argument("--nbest", type=int, metavar="N", help="with --json: the N best distinct transcripts of each "
+                   "file with their scores, as `alternatives` (beam or beam_lm; N <= beam width)")
 
 
 def add_serve_command(sub, common):

@@ -54,6 +54,18 @@ def print_transcripts(results, as_json, many, out=sys.stdout, err=sys.stderr):
     return len(failed)
 
 
+def print_stream_events(events, as_json, out=sys.stdout):
+    """JSON: every event as a line. Text: finals as lines; on a terminal also the partial, rewritten in place."""
+    live = out.isatty() and not as_json
+    for event in events:
+        if as_json:
+            print(json.dumps(event, ensure_ascii=False), file=out, flush=True)
+        elif event["type"] == "final":
+            print(("\r\033[K" if live else "") + event["text"], file=out, flush=True)
+        elif live:
+            print("\r\033[K" + event["text"], end="", file=out, flush=True)
+
+
 def discard_stdout():
     """Point standard output at /dev/null (its unwritten text would fail again at exit, with a traceback-like
     "Exception ignored" message); returns the file it pointed at, for the error message."""

@@ -3,6 +3,8 @@
 Every setting comes from a FeatureConfig (asr.config), which shards and models record; the defaults
 are 80 log-mel bands of 25 ms windows every 10 ms at 16 kHz, 20-7600 Hz.
 
+`LogMelStream` computes the same frames from samples that arrive in pieces (streaming recognition).
+
 The mel filterbank and the STFT are librosa's (Slaney mel scale and area normalisation; centred
 frames with zero padding), written out in numpy: importing librosa's filters pulls in scipy.signal
 and numba (1.3-1.6 s), which was most of `asr transcribe`'s start-up for a few milliseconds of work.
@@ -58,24 +60,64 @@ def _mel_basis_and_window(config):
     return mel_filterbank(config), padded
 
 
-def power_spectrum(samples, window, hop_length):
-    """(T, n_fft // 2 + 1) float32 power of centred frames (librosa.stft(center=True, pad_mode="constant"))."""
-    n_fft = len(window)
-    padded = np.pad(samples, n_fft // 2)
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]  # (T, n_fft), a view
+def frames_log_mel(frames, config=DEFAULT):
+    """Windows of samples (T, n_fft), frame t starting at sample t * hop - n_fft // 2 -> (T, n_mels) float32."""
+    mel_basis, window = _mel_basis_and_window(config)
     spectrum = np.fft.rfft(frames * window, axis=1).astype(np.complex64)  # (T, n_fft // 2 + 1)
-    return spectrum.real ** 2 + spectrum.imag ** 2
+    power = spectrum.real ** 2 + spectrum.imag ** 2
+    return np.log(power @ mel_basis.T + config.log_floor).astype(np.float32)  # (T, bins) @ (bins, n_mels)
+
+
+def framed(padded, n_fft, hop_length, count):
+    """The first `count` windows (count, n_fft) of padded samples, every hop_length: a view, no copy."""
+    if count == 0:
+        return np.zeros((0, n_fft), np.float32)
+    return np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:count]
 
 
 def log_mel(samples, config=DEFAULT):
-    """Mono float32 samples (N,) at config.sample_rate -> log-mel features (1 + N // hop, n_mels) float32."""
-    mel_basis, window = _mel_basis_and_window(config)
+    """Mono float32 samples (N,) at config.sample_rate -> log-mel features (1 + N // hop, n_mels) float32.
+
+    Frames are centred (librosa.stft(center=True, pad_mode="constant")): frame t covers the n_fft samples
+    around sample t * hop, zeros before the start and after the end.
+    """
     samples = np.asarray(samples, dtype=np.float32)
     frames = 1 + len(samples) // config.hop_length
-    if len(samples) < config.n_fft:  # too short for one FFT: pad with silence, keep the frame count
-        samples = np.pad(samples, (0, config.n_fft - len(samples)))
-    mel = power_spectrum(samples, window, config.hop_length) @ mel_basis.T  # (T, bins) @ (bins, n_mels)
-    return np.log(mel + config.log_floor)[:frames].astype(np.float32)  # (T, n_mels)
+    padded = np.pad(samples, (config.n_fft // 2, config.n_fft // 2 + max(config.n_fft - len(samples), 0)))
+    return frames_log_mel(framed(padded, config.n_fft, config.hop_length, frames), config)
+
+
+class LogMelStream:
+    """log_mel of samples that arrive in pieces: the frames are log_mel's frames of all the samples.
+
+    Frame t is complete once sample t * hop + n_fft // 2 has arrived; `finish` pads the end with zeros, as
+    log_mel does, for the last frames. Holds less than one window of samples between calls.
+    """
+
+    def __init__(self, config=DEFAULT):
+        self.config = config
+        self.held = np.zeros(config.n_fft // 2, np.float32)  # from the start of the next frame's window on
+        self.received = self.emitted = 0
+
+    def accept(self, samples):
+        """Mono float32 samples -> the (n, n_mels) frames they complete (n may be 0)."""
+        n_fft, hop = self.config.n_fft, self.config.hop_length
+        self.held = np.concatenate([self.held, np.asarray(samples, np.float32)])
+        self.received += len(samples)
+        return self._emit(max(0, (len(self.held) - n_fft) // hop + 1))
+
+    def finish(self):
+        """The frames left at the end of the samples (the zeros after them complete their windows)."""
+        count = 1 + self.received // self.config.hop_length - self.emitted
+        needed = (count - 1) * self.config.hop_length + self.config.n_fft
+        self.held = np.pad(self.held, (0, max(needed - len(self.held), 0)))
+        return self._emit(max(count, 0))
+
+    def _emit(self, count):
+        features = frames_log_mel(framed(self.held, self.config.n_fft, self.config.hop_length, count), self.config)
+        self.held = self.held[count * self.config.hop_length:]
+        self.emitted += count
+        return features
 
 
 def file_log_mel(path, config=DEFAULT):

@@ -9,25 +9,34 @@ from asr.decoding.word_timing import greedy_word_frames
 DECODE_BATCH = 64  # utterances decoded together
 
 
+def collapse(path):
+    """A CTC path (token ids per frame) -> its tokens: repeats merged, then blanks dropped."""
+    path = np.asarray(path)
+    keep = np.ones(len(path), dtype=bool)
+    keep[1:] = path[1:] != path[:-1]
+    return [int(t) for t in path[keep] if t != BLANK]
+
+
 def greedy_decode(logits, lengths):
     """(B, T', V) logits + (B,) lengths -> list of token-id lists (argmax, merge repeats, drop blank)."""
     best = np.argmax(np.asarray(logits), axis=-1)  # (B, T')
-    results = []
-    for path, length in zip(best, np.asarray(lengths)):
-        path = path[:length]
-        keep = np.ones(len(path), dtype=bool)
-        keep[1:] = path[1:] != path[:-1]
-        results.append([int(t) for t in path[keep] if t != BLANK])
-    return results
+    return [collapse(path[:length]) for path, length in zip(best, np.asarray(lengths))]
+
+
+def beam_paths(logits, lengths, beam_width, top_paths=1):
+    """TensorFlow's beam search over (B, T', V) logits: the top_paths best label sequences per utterance,
+    as (ids (top_paths, B, T') with -1 padding, their log probabilities (B, top_paths), best first)."""
+    from keras import ops  # TensorFlow only for this strategy
+    decoded, log_probs = ops.ctc_decode(ops.convert_to_tensor(np.asarray(logits, np.float32)),
+                                        ops.convert_to_tensor(np.asarray(lengths, np.int32)),
+                                        strategy="beam_search", beam_width=beam_width, top_paths=top_paths,
+                                        mask_index=BLANK)
+    return ops.convert_to_numpy(decoded), ops.convert_to_numpy(log_probs)
 
 
 def beam_decode(logits, lengths, beam_width):
     """Beam search over the same (B, T', V) logits; returns the best path per utterance."""
-    from keras import ops  # TensorFlow only for this strategy
-    decoded, _ = ops.ctc_decode(ops.convert_to_tensor(np.asarray(logits, np.float32)),
-                                ops.convert_to_tensor(np.asarray(lengths, np.int32)),
-                                strategy="beam_search", beam_width=beam_width, top_paths=1, mask_index=BLANK)
-    best = ops.convert_to_numpy(decoded)[0]  # (B, T') with -1 padding
+    best = beam_paths(logits, lengths, beam_width)[0][0]  # (B, T') with -1 padding
     return [[int(t) for t in row if t > BLANK] for row in best]
 
 
@@ -60,3 +69,12 @@ class GreedyDecoder(_BatchDecoder):
 class BeamDecoder(_BatchDecoder):
     def _ids(self, padded, lengths):
         return beam_decode(padded, lengths, self.beam_width)
+
+    def decode_nbest(self, logits, n):
+        """The n best [(text, log P_ctc), ...] of (T', V) logits, best first; label sequences that spell the
+        same text (spaces squeezed) keep the best one's place, so there may be fewer than n."""
+        paths, log_probs = beam_paths(np.asarray(logits)[None], [len(logits)], self.beam_width, n)
+        best = {}
+        for path, log_prob in zip(paths[:, 0], log_probs[0]):
+            best.setdefault(self.tokenizer.decode([int(t) for t in path if t > BLANK]), float(log_prob))
+        return list(best.items())

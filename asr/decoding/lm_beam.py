@@ -1,11 +1,11 @@
 """Beam search with a word n-gram LM (our CTC prefix beam search over KenLM), and the dev-set tuning
 of its weights.
 
-score(text) = log P_ctc(text | audio) + alpha * log P_lm(text) + beta * words(text)
+score(text) = log P_ctc(text | audio) + alpha * log P_lm(text) + beta * words(text) [+ hot-word weights]
 
 alpha (LM weight) and beta (word-insertion bonus) depend on the model and the LM, so they are chosen
 on dev by a small grid and then applied unchanged to the other splits. The search itself is in
-asr.decoding.prefix_beam.
+asr.decoding.prefix_beam, the hot-words the user may list in asr.decoding.hotwords.
 """
 
 import logging
@@ -17,7 +17,7 @@ import numpy as np
 from asr.config import DecodeConfig
 from asr.data.tokenizer import CharTokenizer
 from asr.decoding.ngram_lm import arpa_unigrams
-from asr.decoding.prefix_beam import LmScoring, prefix_beam_search
+from asr.decoding.prefix_beam import LmScoring, prefix_beam_nbest, prefix_beam_search
 from asr.decoding.word_timing import aligned_word_frames
 from asr.errors import AsrError
 from asr.runtime import native_stderr_silenced
@@ -73,12 +73,15 @@ class WordLm:
 
 
 class LmDecoder:
-    """Decodes (T', V) logits of one utterance with the LM at `arpa_path`; see the module docstring."""
+    """Decodes (T', V) logits of one utterance with the LM at `arpa_path`; see the module docstring.
+    hotwords: an asr.decoding.hotwords.HotWords the search favours (None: none)."""
 
-    def __init__(self, arpa_path, alpha=0.5, beta=1.0, beam_width=DecodeConfig.beam_width, tokenizer=None):
+    def __init__(self, arpa_path, alpha=0.5, beta=1.0, beam_width=DecodeConfig.beam_width, tokenizer=None,
+                 hotwords=None):
         self.lm = WordLm(arpa_path)
         self.tokenizer = tokenizer or CharTokenizer()
         self.alpha, self.beta, self.beam_width = alpha, beta, beam_width
+        self.hotwords = hotwords
 
     @classmethod
     def for_strategy(cls, tokenizer, beam_width, lm):
@@ -93,9 +96,17 @@ class LmDecoder:
     def set_weights(self, alpha, beta):
         self.alpha, self.beta = alpha, beta
 
+    def _scoring(self):
+        return LmScoring(self.lm, self.alpha, self.beta, self.tokenizer.symbols, self.hotwords)
+
     def _text(self, logprobs):
-        scoring = LmScoring(self.lm, self.alpha, self.beta, self.tokenizer.symbols)
-        return prefix_beam_search(logprobs, scoring, self.beam_width)
+        return prefix_beam_search(logprobs, self._scoring(), self.beam_width)
+
+    def decode_nbest(self, logits, n):
+        """The n best distinct [(text, score), ...] of (T', V) logits, best first; score: log P_ctc + the
+        weighted LM score + beta per word + hot-word weights, as the search ranks them."""
+        logprobs = log_softmax(np.asarray(logits, np.float32))
+        return prefix_beam_nbest(logprobs, self._scoring(), self.beam_width, n)
 
     def best_beam(self, logits):
         """(text, [(word, (first frame, last frame)), ...]) of the best beam."""

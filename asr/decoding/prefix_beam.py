@@ -14,6 +14,9 @@ uniform letter model (LmScoring.unknown_cost): <unk> stands for every unseen wor
 unigram mass in the default recipe's LM), not for this spelling of one; without that factor, runs of
 misheard letters win as "unknown words". A partial word that begins no vocabulary word is charged its spelling
 already, so beams spelling non-words leave the beam early (pyctcdecode charges a flat offset instead).
+
+Hot-words (asr.decoding.hotwords) add their weight to a prefix's completed-words score when they complete,
+and only to its pruning score while being spelled; their spelling is not charged as an unknown word's.
 """
 
 import math
@@ -40,13 +43,15 @@ def logadd(a, b):
 
 class Prefix:
     """A node of the prefix trie: its text, last token, and the LM's share of its score under the search's
-    weights (`words_score` for the completed words, `lm_score` adding the partial word's penalty)."""
+    weights (`words_score` for the completed words and hot phrases, `lm_score` adding the partial word's
+    penalty and the share of a hot phrase being spelled, `hot` that phrase's spelled part: see
+    asr.decoding.hotwords)."""
 
-    __slots__ = ("text", "last", "word", "state", "words_score", "lm_score", "children")
+    __slots__ = ("text", "last", "word", "state", "words_score", "lm_score", "hot", "children")
 
-    def __init__(self, text, last, word, state, words_score, lm_score):
+    def __init__(self, text, last, word, state, words_score, lm_score, hot=None):
         self.text, self.last, self.word, self.state = text, last, word, state
-        self.words_score, self.lm_score = words_score, lm_score
+        self.words_score, self.lm_score, self.hot = words_score, lm_score, hot
         self.children = {}
 
 
@@ -55,12 +60,17 @@ class LmScoring:
 
     lm: an object with `start()` (the sentence-start state), `score(state, word)` -> (log10 prob, next
     state; "</s>" ends the sentence), `words` (its vocabulary) and `prefixes` (every prefix of its words).
+    hotwords: an asr.decoding.hotwords.HotWords, or None.
     """
 
-    def __init__(self, lm, alpha, beta, symbols):
+    def __init__(self, lm, alpha, beta, symbols, hotwords=None):
         self.lm, self.alpha, self.beta, self.symbols = lm, alpha, beta, symbols
-        self.root = Prefix("", None, "", lm.start(), 0.0, 0.0)
-        self.word_gain = max(beta, 0.0)  # the most a completed word can add to a score (its LM log prob <= 0)
+        self.hot = hotwords or None  # an empty list is no list: the search then takes no hot-word step
+        self.root = Prefix("", None, "", lm.start(), 0.0, 0.0, "" if self.hot else None)
+        # the most a child's LM share can exceed its parent's words_score: a completed word's (its LM log
+        # prob <= 0, so beta), a completed hot phrase and the share of a longer one it begins
+        self.hot_gain = self.hot.max_weight if self.hot else 0.0
+        self.word_gain = max(beta, 0.0) + 2 * self.hot_gain
         # a uniform spelling model of unknown words: each letter, and the space ending it, one of len(symbols)-1
         self.letter_cost = -alpha * math.log(len(symbols) - 1)
 
@@ -68,12 +78,16 @@ class LmScoring:
         """alpha * ln P(this spelling | an unknown word)."""
         return self.letter_cost * (len(word) + 1)
 
+    def partial_penalty(self, word):
+        """What a partial word is charged: nothing while it begins a known or hot word, else its spelling."""
+        known = word in self.lm.prefixes or (self.hot is not None and word in self.hot.word_prefixes)
+        return 0.0 if known else self.unknown_cost(word)
+
     def ceiling(self, node, token):
         """An upper bound of the LM share of child(node, token), found without building the child."""
         if token == SPACE:
             return node.words_score + self.word_gain
-        word = node.word + self.symbols[token]
-        return node.words_score if word in self.lm.prefixes else node.words_score + self.unknown_cost(word)
+        return node.words_score + self.partial_penalty(node.word + self.symbols[token]) + self.hot_gain
 
     def child(self, node, token):
         child = node.children.get(token)
@@ -86,19 +100,29 @@ class LmScoring:
             if not node.word:
                 return node
             words_score, state = self._with_word(node)
-            return Prefix(node.text + " ", SPACE, "", state, words_score, words_score)
-        word = node.word + self.symbols[token]
-        penalty = 0.0 if word in self.lm.prefixes else self.unknown_cost(word)
-        return Prefix(node.text + self.symbols[token], token, word, node.state, node.words_score,
-                      node.words_score + penalty)
+            hot = self.hot.advance(node.hot, node.text, " ") if self.hot else None
+            return Prefix(node.text + " ", SPACE, "", state, words_score, words_score + self._share(hot), hot)
+        char = self.symbols[token]
+        word = node.word + char
+        hot = self.hot.advance(node.hot, node.text, char) if self.hot else None
+        return Prefix(node.text + char, token, word, node.state, node.words_score,
+                      node.words_score + self.partial_penalty(word) + self._share(hot), hot)
+
+    def _share(self, hot):
+        return self.hot.prefix_bonus(hot) if self.hot else 0.0
 
     def _with_word(self, node):
         """(words_score, LM state) once the node's partial word is complete."""
         if not node.word:
             return node.words_score, node.state
         log10, state = self.lm.score(node.state, node.word)
-        unknown = 0.0 if node.word in self.lm.words else self.unknown_cost(node.word)
-        return node.words_score + self.alpha * LN10 * log10 + unknown + self.beta, state
+        score = node.words_score + self.alpha * LN10 * log10 + self.beta
+        if self.hot:
+            score += self.hot.completed(node.hot)
+            known = node.word in self.lm.words or node.word in self.hot.words
+        else:
+            known = node.word in self.lm.words
+        return score + (0.0 if known else self.unknown_cost(node.word)), state
 
     def final_score(self, node):
         """The LM's share of the score of the node's text as a whole sentence (last word and </s> scored)."""
@@ -174,8 +198,9 @@ def prune(beams, beam_width, prune_logp=PRUNE_LOGP):
     return {node: beams[node] for score, node in scored[:beam_width] if score >= floor}
 
 
-def prefix_beam_search(logprobs, scoring, beam_width, min_token_logp=MIN_TOKEN_LOGP, prune_logp=PRUNE_LOGP):
-    """The best text for (T, V) log-probabilities, LM-scored by `scoring` (an LmScoring)."""
+def search(logprobs, scoring, beam_width, min_token_logp=MIN_TOKEN_LOGP, prune_logp=PRUNE_LOGP):
+    """{text: CTC + LM score as a whole sentence} of the beams left after the last frame of (T, V)
+    log-probabilities, LM-scored by `scoring` (an LmScoring)."""
     beams = {scoring.root: (0.0, NEG_INF)}
     for step in frame_candidates(np.asarray(logprobs), min_token_logp):
         if isinstance(step, float):  # blank-only frames: every path now ends in a blank
@@ -188,4 +213,17 @@ def prefix_beam_search(logprobs, scoring, beam_width, min_token_logp=MIN_TOKEN_L
         text = node.text.rstrip(" ")
         ctc, _ = sentences.get(text, (NEG_INF, node))
         sentences[text] = (logadd(ctc, logadd(p_blank, p_char)), node)
-    return max(sentences, key=lambda text: sentences[text][0] + scoring.final_score(sentences[text][1]))
+    return {text: ctc + scoring.final_score(node) for text, (ctc, node) in sentences.items()}
+
+
+def prefix_beam_search(logprobs, scoring, beam_width, min_token_logp=MIN_TOKEN_LOGP, prune_logp=PRUNE_LOGP):
+    """The best text for (T, V) log-probabilities, LM-scored by `scoring` (an LmScoring)."""
+    scores = search(logprobs, scoring, beam_width, min_token_logp, prune_logp)
+    return max(scores, key=scores.get)
+
+
+def prefix_beam_nbest(logprobs, scoring, beam_width, n, min_token_logp=MIN_TOKEN_LOGP, prune_logp=PRUNE_LOGP):
+    """The n best [(text, score), ...] of the search, best first (ties in prefix_beam_search's order): distinct
+    texts, at most as many as the beams left at the end."""
+    scores = search(logprobs, scoring, beam_width, min_token_logp, prune_logp)
+    return sorted(scores.items(), key=itemgetter(1), reverse=True)[:n]

@@ -16,6 +16,7 @@ from asr.data.audio_checks import LevelCheck
 from asr.data.batching import plan_batches
 from asr.data.features import frame_seconds, log_mel
 from asr.data.padding import pad_batch
+from asr.decoding.hotwords import parse_hotwords
 from asr.decoding.strategies import make_decoder, strategy
 from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
@@ -65,35 +66,52 @@ class Transcriber:
     backend: "auto" (ONNX if `asr export` wrote one for these weights), "onnx" or "tf".
     lm: for a strategy that uses an LM: RUN_LM (the run's tuned LM, the default) or an ARPA file path.
     words: also return word timings and confidences (strategies that keep word frames).
+    hotwords: [(spec "word[:weight]", where it was given), ...] for a strategy that favours hot-words.
+    nbest: also return the nbest alternatives of each file (strategies that keep several hypotheses).
     """
 
     BATCH_FRAMES, MAX_BATCH = 48000, 64  # chunks of several files share a batch, grouped by length
 
     def __init__(self, model_dir, strategy_name=None, beam_width=None, chunk_seconds=None, backend="auto",
-                 lm=None, words=False):
+                 lm=None, words=False, hotwords=(), nbest=None):
         self.info = info = read_model_info(model_dir)
         self.strategy = strategy(strategy_name or info.decode.strategy)
-        if words and not self.strategy.word_frames:
-            raise AsrError(f"word timings need a strategy that keeps word frames (not {self.strategy.name})")
-        if (words or self.strategy.uses_lm) and not info.tokenizer.spells_words:
-            raise AsrError(f"{info.layout.root}: LM decoding and word timings need a character model (this one "
-                           "outputs symbols such as phones)")
-        if lm is not None and not self.strategy.uses_lm:
-            raise AsrError(f"an LM was given, but strategy {self.strategy.name} decodes without one (use beam_lm)")
+        self.check_strategy(words, lm, hotwords, nbest)
+        hot = parse_hotwords(hotwords, info.tokenizer.symbols) if hotwords else None  # before the LM loads
         if self.strategy.uses_lm and lm in (None, RUN_LM):
             lm = run_lm(info)
         self.decoder = make_decoder(self.strategy.name, info.tokenizer, beam_width or info.decode.beam_width, lm)
+        if hot is not None:
+            self.decoder.hotwords = hot
+        if nbest is not None and nbest > self.decoder.beam_width:
+            raise AsrError(f"{nbest} alternatives asked for, more than the beam width {self.decoder.beam_width} keeps")
         self.backend, self.predict = load_predictor(info, backend)
         self.chunk_seconds = chunk_seconds or info.decode.chunk_seconds
-        self.words = words
+        self.words, self.nbest = words, nbest
         self.frame_seconds = info.model.skip * frame_seconds(info.features)
 
+    def check_strategy(self, words, lm, hotwords, nbest):
+        """AsrError when the strategy cannot do what is asked of it."""
+        name, tokenizer = self.strategy.name, self.info.tokenizer
+        if words and not self.strategy.word_frames:
+            raise AsrError(f"word timings need a strategy that keeps word frames (not {name})")
+        if (words or self.strategy.uses_lm) and not tokenizer.spells_words:
+            raise AsrError(f"{self.info.layout.root}: LM decoding and word timings need a character model (this one "
+                           "outputs symbols such as phones)")
+        if lm is not None and not self.strategy.uses_lm:
+            raise AsrError(f"an LM was given, but strategy {name} decodes without one (use beam_lm)")
+        if hotwords and not self.strategy.hotwords:
+            raise AsrError(f"hot-words need the word-LM beam search (beam_lm), not {name}")
+        if nbest is not None and not self.strategy.nbest:
+            raise AsrError(f"alternatives (n-best lists) need a beam search (beam, beam_lm), not {name}")
+
     def decode_chunk(self, logits, offset_seconds):
-        """(T', V) logits of one chunk -> (text, timed words or None)."""
+        """(T', V) logits of one chunk -> (text, timed words or None, [(text, score)] alternatives or None)."""
+        alternatives = self.decoder.decode_nbest(logits, self.nbest) if self.nbest else None
         if not self.words:
-            return self.decoder.decode([logits])[0], None
+            return self.decoder.decode([logits])[0], None, alternatives
         text, word_frames = self.decoder.decode_with_frames(logits)
-        return text, timed_words(word_frames, logits, self.frame_seconds, offset_seconds)
+        return text, timed_words(word_frames, logits, self.frame_seconds, offset_seconds), alternatives
 
     def chunks(self, samples):
         """[(start seconds, features)] of the pieces chunk_bounds cuts mono samples at the model's rate into."""
@@ -151,13 +169,16 @@ class Transcriber:
 class FileTranscript:
     """One file's transcript as its chunks are decoded (in time order), or the error that stopped it."""
 
-    def __init__(self, file):
-        self.file, self.duration, self.chunks_left = file, None, 0
+    def __init__(self, file, nbest=None):
+        self.file, self.duration, self.chunks_left, self.nbest = file, None, 0, nbest
         self.texts, self.words, self.error = [], [], None
+        self.alternatives = [("", 0.0)]  # with nbest: the file's best [(text, score)] of its chunks so far
 
-    def add(self, text, words):
+    def add(self, text, words, alternatives=None):
         self.texts += [text] if text else []
         self.words += words or []
+        if self.nbest:
+            self.alternatives = joined_nbest(self.alternatives, alternatives, self.nbest)
         self.chunks_left -= 1
 
     def text(self):
@@ -166,8 +187,21 @@ class FileTranscript:
     def result(self, with_words):
         if self.error is not None:
             return {"file": self.file, "error": self.error}
+        alternatives = [{"text": text, "score": round(score, 3)} for text, score in self.alternatives]
         return {"file": self.file, "duration": round(self.duration, 3), "text": self.text(),
-                **({"words": self.words} if with_words else {})}
+                **({"words": self.words} if with_words else {}),
+                **({"alternatives": alternatives} if self.nbest else {})}
+
+
+def joined_nbest(firsts, seconds, n):
+    """The n best distinct [(text, score)] of a text of `firsts` followed by one of `seconds` (the
+    alternatives of consecutive chunks): scores add, a text reached twice keeps its best score."""
+    best = {}
+    for first, first_score in firsts:
+        for second, second_score in seconds:
+            text = " ".join(t for t in (first, second) if t)
+            best[text] = max(best.get(text, float("-inf")), first_score + second_score)
+    return sorted(best.items(), key=lambda item: item[1], reverse=True)[:n]
 
 
 GROUP_SECONDS = 600  # audio whose chunks are decoded together: short files fill batches, memory stays bounded
@@ -182,7 +216,7 @@ def transcribe_files(paths, transcriber):
     """
     transcripts, queue, seconds = [], [], 0.0
     for path in paths:
-        transcripts.append(transcript := FileTranscript(str(path)))
+        transcripts.append(transcript := FileTranscript(str(path), transcriber.nbest))
         for start, features in chunks_or_error(transcriber, path, transcript):
             queue.append((transcript, (start, features)))
             seconds += len(features) * frame_seconds(transcriber.info.features)

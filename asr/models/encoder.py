@@ -10,6 +10,8 @@ encoder for that). The optional parts say what else the toolkit can do with it:
     stages()             itself as a chain of per-layer functions (asr.inspection takes gradients at each
                          layer's input); default: one stage, the whole encoder
     traced_recurrences() which recurrent layers' gates asr.inspection can recompute, at which stage
+    stream_step()        one chunk of a stream with state carried between chunks (`streams = True`;
+                         asr.inference.streaming); initial_stream_state() the state before the first
 """
 
 import keras
@@ -19,6 +21,8 @@ from asr.errors import AsrError
 
 class Encoder(keras.layers.Layer):
     """Base class. Args: config: the ModelConfig (layers, units, dropout, ...); dtype: Keras policy."""
+
+    streams = False  # True: stream_step and initial_stream_state exist (the encoder only looks back)
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)

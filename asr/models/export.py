@@ -3,7 +3,9 @@
 Both take (features (B, T, n_mels) float32 log-mel, lengths (B,) int32) and return logits (B, T', V) and
 out_lengths (B,). The ONNX file is what `asr transcribe` runs in onnxruntime when it is present and
 current: export.json records the sha256 of the weights it came from, so a retrained model is never
-decoded with a stale export. An encoder without an ONNX writer is refused before anything is written.
+decoded with a stale export. A streaming model (asr.models.streaming_lstm) also gets model.stream.onnx,
+one step of a stream with its state as inputs and outputs (asr.models.onnx_streaming). An encoder
+without an ONNX writer is refused before anything is written.
 """
 
 import tensorflow as tf
@@ -12,6 +14,7 @@ from asr.fileio import atomic_dir, atomic_path, tensorflow_writing, write_json
 from asr.models.model_dir import load_trained_model, weights_digest
 from asr.models.onnx_graph import OPSET as ONNX_OPSET
 from asr.models.onnx_graph import acoustic_model_onnx
+from asr.models.onnx_streaming import streaming_model_onnx
 
 
 def serving_function(model):
@@ -46,6 +49,8 @@ def export_model(model_dir):
     layout = info.layout
     proto = acoustic_model_onnx(model)  # first: an encoder ONNX cannot express stops the export here
     write_onnx(proto, layout.onnx)
+    if model.encoder.streams:  # one step of a stream, its state as inputs and outputs
+        write_onnx(streaming_model_onnx(model), layout.stream_onnx)
     export_saved_model(model, layout.saved_model)
     write_json(layout.export_json, {"weights_sha256": weights_digest(layout), "onnx_opset": ONNX_OPSET})
     return layout.root

@@ -21,15 +21,10 @@ def _candidate_doubled(matrix, units):
     return matrix * tf.cast(scale, matrix.dtype)
 
 
-def lstm_direction(x, lengths, cell, reverse):
-    """One LSTM direction over right-padded x (B, T, F) -> (B, T, units); padded frames give zeros.
-
-    The reverse direction reverses each utterance within its own length, so it starts at the true last
-    frame and never reads padding.
-    """
+def lstm_sequence(x, cell, initial_state=None):
+    """A forward LSTM over x (B, T, F) from `initial_state` (h, c) ((B, units) each; zeros if None)
+    -> (outputs (B, T, units), (h, c) after the last frame). Streaming carries (h, c) between chunks."""
     units = cell.units
-    if reverse:
-        x = tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)
     # float32 weights compute in x's dtype under mixed precision, as Keras' own layer call does
     kernel, recurrent, bias = (_candidate_doubled(tf.cast(w, x.dtype), units)
                                for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
@@ -42,9 +37,22 @@ def lstm_direction(x, lengths, cell, reverse):
         c = f * c + i * (2.0 * g - 1.0)  # 2 sigmoid(2z) - 1 = tanh(z)
         return o * tf.tanh(c), c
 
-    zeros = tf.zeros([tf.shape(x)[0], units], dtype=x.dtype)
-    h_all, _ = tf.scan(step, projected, initializer=(zeros, zeros))
-    out = tf.transpose(h_all, [1, 0, 2])  # (B, T, units)
+    if initial_state is None:
+        zeros = tf.zeros([tf.shape(x)[0], units], dtype=x.dtype)
+        initial_state = (zeros, zeros)
+    h_all, c_all = tf.scan(step, projected, initializer=tuple(initial_state))
+    return tf.transpose(h_all, [1, 0, 2]), (h_all[-1], c_all[-1])  # (T, B, units) -> (B, T, units)
+
+
+def lstm_direction(x, lengths, cell, reverse):
+    """One LSTM direction over right-padded x (B, T, F) -> (B, T, units); padded frames give zeros.
+
+    The reverse direction reverses each utterance within its own length, so it starts at the true last
+    frame and never reads padding.
+    """
+    if reverse:
+        x = tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)
+    out, _ = lstm_sequence(x, cell)
     if reverse:
         out = tf.reverse_sequence(out, lengths, seq_axis=1, batch_axis=0)
     valid = tf.sequence_mask(lengths, tf.shape(x)[1], dtype=x.dtype)

@@ -92,13 +92,15 @@ def weights_digest(layout):
     return hashlib.sha256(layout.weights.read_bytes()).hexdigest()
 
 
-def current_onnx(model_dir):
-    """model_dir/model.onnx if `asr export` wrote it from the weights now in model_dir, else None."""
+def current_onnx(model_dir, name="onnx"):
+    """The ModelLayout file `name` (onnx: model.onnx; stream_onnx: model.stream.onnx) if `asr export` wrote
+    it from the weights now in model_dir, else None."""
     layout = ModelLayout(model_dir)
     try:
         stamp = json.loads(layout.export_json.read_text())
     except (OSError, ValueError):
         return None
-    if not layout.onnx.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
+    path = getattr(layout, name)
+    if not path.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
         return None
-    return layout.onnx
+    return path

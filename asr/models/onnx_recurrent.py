@@ -3,7 +3,7 @@
 A converted TensorFlow graph turns each recurrent layer into a generic Loop of small ops, which
 onnxruntime runs slower than TensorFlow itself; its native LSTM/GRU kernels are much faster. Keras and
 ONNX order the gates differently (LSTM: Keras i, f, c, o; ONNX i, o, f, c. GRU: both z, r, h) and lay
-kernels out transposed; `_lstm_cell_weights` and `_gru_cell_weights` convert.
+kernels out transposed; `lstm_cell_weights` and `_gru_cell_weights` convert.
 """
 
 import numpy as np
@@ -15,7 +15,7 @@ def _keras_lstm_to_onnx(matrix):
     return np.concatenate([i, o, f, c], axis=-1).T
 
 
-def _lstm_cell_weights(cell):
+def lstm_cell_weights(cell):
     """W (4H, F), R (4H, H), B (8H,) of ONNX LSTM; Keras has one bias, so the recurrent bias is zero."""
     bias = _keras_lstm_to_onnx(cell.bias.numpy()[None, :])[:, 0]
     return (_keras_lstm_to_onnx(cell.kernel.numpy()), _keras_lstm_to_onnx(cell.recurrent_kernel.numpy()),
@@ -34,7 +34,7 @@ def _bidirectional_weights(bidirectional, cell_weights):
     return [np.stack(arrays) for arrays in zip(*per_direction)]
 
 
-CELL_OPS = {"lstm": ("LSTM", _lstm_cell_weights, {}), "gru": ("GRU", _gru_cell_weights, {"linear_before_reset": 1})}
+CELL_OPS = {"lstm": ("LSTM", lstm_cell_weights, {}), "gru": ("GRU", _gru_cell_weights, {"linear_before_reset": 1})}
 
 
 def bidirectional_layer_onnx(g, x, lengths, layer, cell, units, k):

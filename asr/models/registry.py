@@ -15,5 +15,6 @@ from asr.registry import Registry
 ENCODERS = Registry("encoder", {
     "bilstm": "asr.models.recurrent:BiLSTMEncoder",
     "bigru": "asr.models.recurrent:BiGRUEncoder",
+    "lstm_lookahead": "asr.models.streaming_lstm:LookaheadLSTMEncoder",
 })
 register_encoder, encoder_names, encoder_class = ENCODERS.register, ENCODERS.names, ENCODERS.get

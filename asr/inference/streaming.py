@@ -1,0 +1,220 @@
+"""Streaming recognition: audio in pieces -> partial results while it arrives, finals at each end-point.
+
+    samples ─LogMelStream─▶ log-mel frames ─FrameStacker─▶ stacked frames ─step (state carried)─▶ logits
+        ─greedy─▶ partial text;  at an end-point: the model's decoding strategy ─▶ final text + word timings
+
+A stream's logits are the offline model's logits of the same audio (the features are log_mel's, the
+encoder's state and look-ahead are carried between chunks; tests/test_streaming.py), so a file streamed
+in one utterance gets the offline transcript. The step runs in onnxruntime on model.stream.onnx when
+`asr export` wrote one for these weights (no TensorFlow), else in TensorFlow.
+
+End-points (after which the network's state starts afresh, as each training utterance did):
+  * ENDPOINT_SECONDS of blank frames after something was said: the utterance is final;
+  * nothing said for IDLE_SECONDS: the state starts afresh, nothing is reported;
+  * a segment as long as the model's chunk_seconds: final, as offline transcription cuts long files.
+"""
+
+import logging
+
+import numpy as np
+
+from asr.data.features import LogMelStream, frame_seconds
+from asr.data.tokenizer import BLANK
+from asr.decoding.ctc_decoders import collapse
+from asr.errors import AsrError
+from asr.inference.transcriber import Transcriber
+from asr.decoding.strategies import strategy
+from asr.models.model_dir import current_onnx, read_model_info
+
+log = logging.getLogger(__name__)
+
+ENDPOINT_SECONDS = 0.8
+IDLE_SECONDS = 5.0
+
+
+class OnnxStreamStep:
+    """One stream step in onnxruntime: (frames (1, Tc, F), mask (1, Tc), state) -> (logits (N, V), state)."""
+
+    def __init__(self, path):
+        import onnxruntime as ort
+        try:
+            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's load errors share no base class; all mean a bad file
+            raise AsrError(f"{path}: not a loadable ONNX model ({str(e).rsplit('failed:', 1)[-1].strip()}); "
+                           "run `asr export` again") from None
+        shapes = {i.name: i.shape for i in self.session.get_inputs()}
+        self.layers, self.units = int(self.session.get_modelmeta().custom_metadata_map["layers"]), shapes["h"][-1]
+
+    def initial_state(self):
+        zeros = np.zeros((self.layers, 1, self.units), np.float32)
+        return zeros, zeros.copy(), np.zeros((1, 0, self.units), np.float32)
+
+    def __call__(self, frames, mask, state):
+        h, c, pending = state
+        logits, *state = self.session.run(None, {"frames": frames, "mask": mask, "h": h, "c": c, "pending": pending})
+        return logits[0], tuple(state)
+
+
+class TfStreamStep:
+    """The same step computed by TensorFlow from the Keras model (asr.models.streaming_lstm.stream_step)."""
+
+    def __init__(self, info):
+        import tensorflow as tf
+
+        from asr.models.model_dir import build_trained_model
+        model = build_trained_model(info)
+        if not model.encoder.streams:
+            raise AsrError(f"{info.layout.root}: encoder {info.model.encoder!r} cannot stream (it needs the whole "
+                           "utterance); train a streaming config such as recipes/synth_en/conf/streaming.yaml")
+        stack, units, width = info.model.stack, info.model.units, info.model.stack * info.features.n_mels
+        mean, std = (np.tile(v.numpy(), stack) for v in (model.cmvn.mean, model.cmvn.std))  # per stacked frame
+        self.initial_state = lambda: model.encoder.initial_stream_state()
+
+        @tf.function(input_signature=[tf.TensorSpec([1, None, width]), tf.TensorSpec([1, None]),
+                                      *[tf.TensorSpec([info.model.layers, 1, units])] * 2,
+                                      tf.TensorSpec([1, None, units])])
+        def step(frames, mask, h, c, pending):
+            outputs, state = model.encoder.stream_step((frames - mean) / std, mask, (h, c, pending))
+            return model.classifier(outputs), state
+
+        self.step = step
+
+    def __call__(self, frames, mask, state):
+        logits, state = self.step(frames, mask, *state)
+        return logits.numpy()[0], tuple(s.numpy() for s in state)
+
+
+class FrameStacker:
+    """asr.models.acoustic.FrameStack over frames that arrive in pieces: stacked frame i concatenates
+    frames i * skip ... i * skip + stack - 1."""
+
+    def __init__(self, stack, skip, n_mels):
+        self.stack, self.skip, self.width = stack, skip, stack * n_mels
+        self.held = np.zeros((0, n_mels), np.float32)
+
+    def accept(self, frames):
+        """(n, n_mels) frames -> (m, stack * n_mels) stacked frames now complete."""
+        self.held = np.concatenate([self.held, frames])
+        count = max(0, (len(self.held) - self.stack) // self.skip + 1)
+        # (T, F) -> (count, stack * F): frames i * skip + j for j < stack, side by side
+        stacked = np.concatenate([self.held[j:j + (count - 1) * self.skip + 1:self.skip] for j in range(self.stack)],
+                                 axis=1) if count else np.zeros((0, self.width), np.float32)
+        self.held = self.held[count * self.skip:]
+        return stacked
+
+
+class StreamingRecognizer:
+    """A streaming model loaded once, shared by any number of streams (`new_stream`), from any thread.
+
+    backend: "auto" (onnxruntime when a current model.stream.onnx exists), "onnx" or "tf".
+    strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy).
+    """
+
+    def __init__(self, model_dir, backend="auto", strategy_name=None, lm=None, beam_width=None,
+                 endpoint_seconds=ENDPOINT_SECONDS, hotwords=()):
+        info = read_model_info(model_dir)
+        words = info.tokenizer.spells_words and strategy(strategy_name or info.decode.strategy).word_frames
+        self.transcriber = transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm, words,
+                                                     hotwords)
+        self.info = info
+        self.backend, self.step = load_stream_step(info, backend)
+        self.frame_seconds = transcriber.frame_seconds  # seconds per output frame (stacked frame)
+        self.endpoint_frames = max(1, round(endpoint_seconds / self.frame_seconds))
+        self.idle_frames = round(IDLE_SECONDS / self.frame_seconds)
+        self.segment_frames = round(transcriber.chunk_seconds / self.frame_seconds)
+
+    def new_stream(self):
+        return Stream(self)
+
+
+def load_stream_step(info, backend):
+    """(backend name, step): onnxruntime on a current model.stream.onnx (or backend "onnx"), else TensorFlow."""
+    path = current_onnx(info.layout.root, "stream_onnx") if backend != "tf" else None
+    if backend == "onnx" and path is None:
+        raise AsrError(f"{info.layout.root}: no streaming ONNX export of these weights "
+                       f"(run `asr export {info.layout.root}`)")
+    if path is not None:
+        return "onnx", OnnxStreamStep(path)
+    from asr.runtime import import_tensorflow_quietly
+    import_tensorflow_quietly()
+    return "tf", TfStreamStep(info)
+
+
+STEP_FRAMES = 8  # stacked frames per network step at most (240 ms by default): end-points are checked this often
+
+
+class Stream:
+    """One stream's state. `accept(samples)` and `finish()` return events, in order:
+
+        {"type": "partial", "text", "time"}: the greedy text of the utterance so far, when it changes
+        {"type": "final", "text", "start", "end"[, "words"]}: an utterance decoded with the model's strategy
+
+    `time` is the seconds of audio received; start, end and word times count from the stream's start.
+    """
+
+    def __init__(self, recognizer):
+        self.recognizer, info = recognizer, recognizer.info
+        self.rate = info.features.sample_rate
+        self.features = LogMelStream(info.features)
+        self.stacker = FrameStacker(info.model.stack, info.model.skip, info.features.n_mels)
+        self.received = self.fed = 0  # samples received, stacked frames fed to the network
+        self._start_segment()
+
+    def _start_segment(self):
+        self.state, self.logits, self.best = self.recognizer.step.initial_state(), [], []
+        self.segment_start, self.partial = self.fed, ""
+
+    def accept(self, samples):
+        """Mono float32 samples at the model's rate (any number) -> events."""
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        self.received += len(samples)
+        return self._feed(self.stacker.accept(self.features.accept(samples)))
+
+    def finish(self):
+        """The end of the audio -> the last events; the stream is done."""
+        events = self._feed(self.stacker.accept(self.features.finish()))
+        pending = self.state[2].shape[1]  # frames still waiting for look-ahead: past the end it is zeros
+        if pending:
+            zeros = np.zeros((1, pending, self.stacker.width), np.float32)
+            logits, self.state = self.recognizer.step(zeros, zeros[:, :, 0], self.state)
+            events += self._take(logits, end_of_stream=True)
+        return events + self._final()
+
+    def _feed(self, stacked):
+        events = []
+        for start in range(0, len(stacked), STEP_FRAMES):
+            piece = stacked[start:start + STEP_FRAMES]
+            logits, self.state = self.recognizer.step(piece[None], np.ones((1, len(piece)), np.float32), self.state)
+            self.fed += len(piece)
+            events += self._take(logits)
+        return events
+
+    def _take(self, logits, end_of_stream=False):
+        """Add a step's logits (N, V) to the utterance: a partial if its text changed, a final at an end-point."""
+        self.logits.append(logits)
+        self.best += np.argmax(logits, axis=-1).tolist()
+        events, text = [], self.recognizer.info.tokenizer.decode(collapse(self.best))
+        if text != self.partial:
+            self.partial = text
+            events.append({"type": "partial", "text": text, "time": round(self.received / self.rate, 3)})
+        if end_of_stream:
+            return events
+        r, frames = self.recognizer, len(self.best)
+        trailing_blanks = frames - max((i + 1 for i, t in enumerate(self.best) if t != BLANK), default=0)
+        if text and (trailing_blanks >= r.endpoint_frames or frames >= r.segment_frames):
+            events += self._final()
+        elif not text and frames >= r.idle_frames:
+            self._start_segment()  # a long silence: start afresh, as every training utterance did
+        return events
+
+    def _final(self):
+        """The utterance so far decoded with the model's strategy ([] if nothing was said); a new one begins."""
+        events = []
+        if self.logits and self.partial:
+            logits, offset = np.concatenate(self.logits), self.segment_start * self.recognizer.frame_seconds
+            text, words, _ = self.recognizer.transcriber.decode_chunk(logits, offset)
+            event = {"type": "final", "text": text, "start": round(offset, 3),
+                     "end": round(offset + len(logits) * self.recognizer.frame_seconds, 3)}
+            events.append({**event, "words": words} if words is not None else event)
+        self._start_segment()
+        return events

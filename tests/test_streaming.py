@@ -1,0 +1,214 @@
+"""Streaming: chunked features, frame stacking and network steps equal the offline computation; a streamed
+file gets the offline transcript; end-points, partials and finals follow their rules."""
+
+import types
+
+import keras
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from asr.config import ModelConfig
+from asr.data.features import LogMelStream, log_mel
+from asr.data.manifest import load_manifest
+from asr.inference.streaming import FrameStacker, Stream, StreamingRecognizer
+from asr.inference.transcriber import Transcriber
+from asr.models.acoustic import build_model
+from asr.models.onnx_streaming import streaming_model_onnx
+
+
+def random_pieces(n, rng, largest):
+    """Cut range(n) into consecutive pieces of random sizes 1..largest."""
+    cuts = np.cumsum(rng.integers(1, largest + 1, size=n + 1))
+    return list(zip(np.r_[0, cuts[cuts < n]], np.r_[cuts[cuts < n], n]))
+
+
+@pytest.mark.parametrize("samples", [0, 100, 511, 512, 1600, 16037, 48000])
+def test_log_mel_stream_frames_equal_the_offline_frames(samples):
+    rng = np.random.default_rng(samples)
+    audio = (0.1 * rng.normal(size=samples)).astype(np.float32)
+    stream = LogMelStream()
+    frames = [stream.accept(audio[a:b]) for a, b in random_pieces(samples, rng, 3000)] + [stream.finish()]
+    streamed, offline = np.concatenate(frames), log_mel(audio)
+    assert streamed.shape == offline.shape
+    np.testing.assert_allclose(streamed, offline, atol=2e-6)  # the same windows; only matmul rounding differs
+
+
+@pytest.mark.parametrize("stack, skip", [(3, 3), (3, 2), (1, 1)])
+def test_frame_stacker_equals_frame_stack(stack, skip):
+    model = build_model(ModelConfig(stack=stack, skip=skip, layers=1, units=4), 5, 7)
+    frames = np.random.default_rng(0).normal(size=(40, 7)).astype(np.float32)
+    stacker = FrameStacker(stack, skip, 7)
+    streamed = np.concatenate([stacker.accept(frames[a:b]) for a, b in random_pieces(40, np.random.default_rng(1), 5)])
+    np.testing.assert_array_equal(streamed, model.frame_stack(frames[None]).numpy()[0])
+
+
+@pytest.fixture(scope="module")
+def streaming_model():
+    keras.utils.set_random_seed(5)
+    model = build_model(ModelConfig(encoder="lstm_lookahead", layers=2, units=16, lookahead=3), 29, 80)
+    taps = model.encoder.row_convolution.taps
+    taps.assign(np.random.default_rng(0).normal(size=taps.shape).astype(np.float32))  # every tap matters
+    return model
+
+
+def stream_logits(step, initial_state, stacked, pieces, lookahead):
+    """Logits of stacked frames (T', F) fed in `pieces`, then the zeros that end a stream."""
+    state, logits = initial_state, []
+    chunks = [(stacked[a:b], 1.0) for a, b in pieces] + [(np.zeros((lookahead, stacked.shape[1]), np.float32), 0.0)]
+    for frames, live in chunks:
+        out, state = step(frames[None], np.full((1, len(frames)), live, np.float32), state)
+        logits.append(np.asarray(out)[0])
+    return np.concatenate(logits)
+
+
+@pytest.mark.parametrize("backend", ["tf", "onnx"])
+def test_a_stream_step_by_step_gives_the_offline_logits(streaming_model, backend):
+    model, rng = streaming_model, np.random.default_rng(2)
+    features = rng.normal(size=(2, 90, 80)).astype(np.float32)
+    offline, _ = model((features, np.array([90, 61])))  # the second utterance is padded
+    stacked = model.frame_stack(features).numpy()  # raw stacked frames: CMVN is inside the step
+    if backend == "tf":
+        import tensorflow as tf
+        mean, std = (np.tile(v.numpy(), 3) for v in (model.cmvn.mean, model.cmvn.std))
+
+        def step(frames, mask, state):
+            out, state = model.encoder.stream_step(tf.constant((frames - mean) / std), tf.constant(mask), state)
+            return model.classifier(out).numpy(), state
+    else:
+        session = ort.InferenceSession(streaming_model_onnx(model).SerializeToString())
+
+        def step(frames, mask, state):
+            logits, *state = session.run(None, {"frames": frames, "mask": mask, "h": state[0], "c": state[1],
+                                                "pending": state[2]})
+            return logits, state
+    for utterance, frames in ((0, 30), (1, 20)):  # 20 stacked frames of 61 feature frames
+        pieces = random_pieces(frames, rng, 4)
+        logits = stream_logits(step, model.encoder.initial_stream_state(), stacked[utterance, :frames], pieces, 3)
+        np.testing.assert_allclose(logits, offline.numpy()[utterance, :frames], atol=2e-5)
+
+
+def test_a_bidirectional_model_is_refused_in_one_line(tiny_run):
+    with pytest.raises(Exception, match="cannot stream"):
+        StreamingRecognizer(tiny_run / "model", backend="tf")
+
+
+def first_test_audio(tiny_data):
+    return next(iter(load_manifest(tiny_data / "manifests" / "test.jsonl")))["audio"]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "tf"])
+def test_a_streamed_file_gets_the_offline_logits_and_transcript(tiny_streaming_run, tiny_data, backend):
+    recognizer = StreamingRecognizer(tiny_streaming_run / "model", backend=backend, endpoint_seconds=60)
+    assert recognizer.backend == backend
+    transcriber = Transcriber(tiny_streaming_run / "model", backend="tf")
+    samples = transcriber.load(first_test_audio(tiny_data))
+    stream, events = recognizer.new_stream(), []
+    logits = []
+    stream._take = record_logits(stream._take, logits)
+    for start in range(0, len(samples), 1600):  # 100 ms at a time
+        events += stream.accept(samples[start:start + 1600])
+    events += stream.finish()
+    (_, features), = transcriber.chunks(samples)
+    offline, lengths = transcriber.predict(features[None], np.array([len(features)]))
+    np.testing.assert_allclose(np.concatenate(logits), offline[0, :lengths[0]], atol=1e-4)
+    finals = [e for e in events if e["type"] == "final"]
+    assert " ".join(e["text"] for e in finals) == transcriber.transcribe_samples(samples)
+
+
+def record_logits(take, into):
+    def recording(logits, end_of_stream=False):
+        into.append(logits)
+        return take(logits, end_of_stream)
+    return recording
+
+
+class ScriptedStep:
+    """A network step that outputs the argmax path it is given, one output frame per stacked frame."""
+
+    def __init__(self, path, vocab_size):
+        self.path, self.vocab_size, self.fed = path, vocab_size, 0
+
+    def initial_state(self):
+        return None, None, np.zeros((1, 0, 1))
+
+    def __call__(self, frames, mask, state):
+        n = frames.shape[1] if mask.any() else 0
+        ids = self.path[self.fed:self.fed + n]
+        self.fed += n
+        return np.eye(self.vocab_size, dtype=np.float32)[ids] * 10, state
+
+
+def scripted_stream(tiny_streaming_run, path):
+    """A Stream of the tiny model's settings whose network outputs `path` (token ids per output frame)."""
+    recognizer = StreamingRecognizer(tiny_streaming_run / "model", endpoint_seconds=0.3)
+    fake = types.SimpleNamespace(**vars(recognizer))
+    fake.step = ScriptedStep(path, recognizer.info.tokenizer.vocab_size)
+    return Stream(fake), recognizer
+
+
+def ids(recognizer, text):
+    return recognizer.info.tokenizer.encode(text)
+
+
+def test_end_points_partials_and_finals(tiny_streaming_run):
+    rec = StreamingRecognizer(tiny_streaming_run / "model", endpoint_seconds=0.3)
+    hi, there = ids(rec, "hi"), ids(rec, "there")
+    # "hi", 20 blanks (0.6 s > 0.3 s: an end-point), "there", 3 blanks, then the stream ends
+    path = np.array(hi + [0] * 20 + there + [0] * 3)
+    stream, _ = scripted_stream(tiny_streaming_run, path)
+    samples = np.zeros(len(path) * 480 + 200, np.float32)  # 30 ms per stacked frame
+    events = stream.accept(samples) + stream.finish()
+    finals = [e for e in events if e["type"] == "final"]
+    assert [e["text"] for e in finals] == ["hi", "there"]
+    assert finals[0]["start"] == 0 and finals[1]["start"] > finals[0]["start"]
+    partials = [e["text"] for e in events if e["type"] == "partial"]
+    assert partials[0] == "hi" and partials[-1] == "there"  # a partial per network step (240 ms)
+    assert all(a != b for a, b in zip(partials, partials[1:]))  # a partial only when the text changes
+
+
+def test_silence_gives_no_final(tiny_streaming_run):
+    stream, _ = scripted_stream(tiny_streaming_run, np.zeros(400, int))  # 12 s of blanks: idle resets
+    events = stream.accept(np.zeros(400 * 480, np.float32)) + stream.finish()
+    assert events == []
+
+
+def test_transcribe_stream_prints_the_offline_transcript_from_a_file_and_from_raw_pcm(tiny_streaming_run, tiny_data):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import asr
+    audio = first_test_audio(tiny_data)
+    offline = asr("transcribe", "--model", tiny_streaming_run, audio)
+    assert offline.returncode == 0, offline.stderr
+    streamed = asr("transcribe", "--stream", "--json", "--model", tiny_streaming_run, audio)
+    assert streamed.returncode == 0, streamed.stderr
+    events = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert {e["type"] for e in events} <= {"partial", "final"}
+    assert " ".join(e["text"] for e in events if e["type"] == "final") == offline.stdout.strip()
+    samples = Transcriber(tiny_streaming_run / "model").load(audio)
+    pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    piped = subprocess.run([sys.executable, "-m", "asr.cli", "transcribe", "--stream", "--model",
+                            str(tiny_streaming_run), "-"], input=pcm, capture_output=True, timeout=300)
+    assert piped.returncode == 0, piped.stderr
+    stream = StreamingRecognizer(tiny_streaming_run / "model").new_stream()  # the same 16-bit samples, in-process
+    events = stream.accept(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768) + stream.finish()
+    assert piped.stdout.decode() == "".join(e["text"] + "\n" for e in events if e["type"] == "final")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["a.wav", "b.wav"], "--stream takes one FILE"),
+    (["missing.wav"], "missing.wav: no such file"),
+])
+def test_transcribe_stream_problems_are_one_line(tiny_streaming_run, args, message):
+    from tests.conftest import asr
+    result = asr("transcribe", "--stream", "--model", tiny_streaming_run, *args)
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_transcribe_stream_refuses_a_bidirectional_model(tiny_run, tiny_data):
+    from tests.conftest import asr
+    result = asr("transcribe", "--stream", "--model", tiny_run, first_test_audio(tiny_data))
+    assert result.returncode == 1 and "cannot stream" in result.stderr and "Traceback" not in result.stderr
