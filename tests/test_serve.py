@@ -5,8 +5,11 @@ uploads with a tiny random model exported to ONNX, whose transcripts are compare
 """
 
 import asyncio
+import contextlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -27,7 +30,6 @@ from tests.serving import (
     run,
     speechlike,
     stream_session,
-    tiny_exported_model,
     vanishing_client,
     write_wav,
 )
@@ -38,21 +40,10 @@ LIMITS = ServeLimits(max_streams=2, max_upload_seconds=5.0, max_upload_bytes=400
                      max_frame_seconds=1.0)
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return tiny_exported_model(tmp_path_factory.mktemp("serve_model"))
-
-
-@pytest.fixture(scope="module")
-def transcriber(model_dir):
-    from asr.inference.transcriber import Transcriber
-    return Transcriber(model_dir, words=True)
-
-
 @pytest.fixture
-def server(transcriber):
-    """A server with the tiny model for uploads and the counting test double for streams: its address."""
-    with serving_in_thread(create_app(transcriber, CountingRecognizer(), LIMITS)) as address:
+def server(streaming_transcriber, streaming_recognizer):
+    """A server of the tiny streaming model, the one `asr serve --model` builds: its address."""
+    with serving_in_thread(create_app(streaming_transcriber, streaming_recognizer, LIMITS)) as address:
         yield address
 
 
@@ -76,11 +67,11 @@ def frames(samples, seconds=0.1):
     return [pcm_bytes(samples[i:i + step]) for i in range(0, len(samples), step)]
 
 
-def test_a_posted_wav_gives_the_transcript_asr_transcribe_gives(server, model_dir, tmp_path):
+def test_a_posted_wav_gives_the_transcript_asr_transcribe_gives(server, tiny_streaming_run, tmp_path):
     wav = write_wav(tmp_path / "speech.wav", speechlike(2.5), rate=44100)
     status, result = post(server, wav.read_bytes())
     assert status == 200, result
-    command = asr("transcribe", "--model", model_dir, "--json", wav)
+    command = asr("transcribe", "--model", tiny_streaming_run / "model", "--json", wav)
     assert command.returncode == 0, command.stderr
     expected = json.loads(command.stdout)[0]
     assert (result["text"], result["duration"], result["words"]) == \
@@ -115,9 +106,10 @@ def test_each_bad_upload_gets_its_4xx_and_one_line_and_the_server_goes_on(server
     assert get_json(server, "/status")["uploads"] == 0
 
 
-def test_a_stream_gets_partials_then_the_final_and_a_normal_close(server):
+def test_a_streams_events_reach_the_client_in_order_then_a_normal_close(streaming_transcriber):
     audio = speechlike(2.55)
-    events, code, reason = run(stream_session(server, [*frames(audio), json.dumps({"type": "end"})]))
+    with serving_in_thread(create_app(streaming_transcriber, CountingRecognizer(), LIMITS)) as address:
+        events, code, reason = run(stream_session(address, [*frames(audio), json.dumps({"type": "end"})]))
     assert [e["type"] for e in events] == ["partial", "partial", "final"]
     assert [e["time"] for e in events[:2]] == [1.0, 2.0]
     assert events[-1]["text"] == f"{len(audio)} samples"
@@ -184,23 +176,25 @@ def test_a_client_that_vanishes_frees_its_slot(server):
     assert run(stream_session(server, [bytes(3200), json.dumps({"type": "end"})]))[1] == 1000
 
 
-def test_a_client_that_vanishes_while_the_model_works_frees_its_slot(transcriber):
-    with serving_in_thread(create_app(transcriber, CountingRecognizer(delay=1.0), LIMITS)) as address:
+def test_a_client_that_vanishes_while_the_model_works_frees_its_slot(streaming_transcriber):
+    app = create_app(streaming_transcriber, CountingRecognizer(delay=1.0), LIMITS)
+    with serving_in_thread(app) as address:
         vanishing_client(address, pcm_bytes(speechlike(0.5)))
         assert wait_for_streams(address, 1) == 1  # the model is still working on its audio
         assert wait_for_streams(address, 0) == 0
 
 
-def test_a_failing_recogniser_closes_that_stream_with_1011_and_uploads_go_on(transcriber, tmp_path):
-    with serving_in_thread(create_app(transcriber, CountingRecognizer(fail=True), LIMITS)) as address:
+def test_a_failing_recogniser_closes_that_stream_with_1011_and_uploads_go_on(streaming_transcriber, tmp_path):
+    app = create_app(streaming_transcriber, CountingRecognizer(fail=True), LIMITS)
+    with serving_in_thread(app) as address:
         _, code, reason = run(stream_session(address, [bytes(3200)]))
         assert code == 1011 and "failed" in reason
         assert post(address, write_wav(tmp_path / "a.wav", speechlike(1.0)).read_bytes())[0] == 200
         assert get_json(address, "/status")["streams"] == 0
 
 
-def test_a_model_that_cannot_stream_says_so_and_still_transcribes_uploads(transcriber, tmp_path):
-    app = create_app(transcriber, None, LIMITS, "a bidirectional encoder needs the whole utterance")
+def test_a_model_that_cannot_stream_says_so_and_still_transcribes_uploads(streaming_transcriber, tmp_path):
+    app = create_app(streaming_transcriber, None, LIMITS, "a bidirectional encoder needs the whole utterance")
     with serving_in_thread(app) as address:
         _, code, reason = run(stream_session(address, [bytes(3200)]))
         assert code == 1011 and "cannot stream" in reason and "bidirectional" in reason
@@ -222,14 +216,76 @@ def test_serve_with_a_missing_model_is_one_line(tmp_path):
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def test_the_load_test_holds_every_stream_it_may_and_prints_its_figures(server):
+def test_the_load_test_holds_every_stream_it_may_and_prints_its_figures(tiny_streaming_run, utterance):
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root)}  # this checkout's asr, whichever the environment installed
-    command = [sys.executable, root / "tools" / "load_test_serve.py", "--address", server,
-               "--clients", str(LIMITS.max_streams + 1), "--speed", "4", "--max-seconds", "120"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    command = [sys.executable, root / "tools" / "load_test_serve.py", "--model", tiny_streaming_run / "model",
+               "--wav", utterance[0], "--clients", "3", "--max-streams", "2", "--speed", "4", "--max-seconds", "120"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert f"concurrent streams held: {LIMITS.max_streams} at once by the clients, server peak " \
-           f"{LIMITS.max_streams}; completed {LIMITS.max_streams}, refused (1013) 1, other 0" in out, out
-    assert "end of audio -> final:              p50" in out and "RTF: " in out, out
+    assert "concurrent streams held: 2 at once by the clients, server peak 2; completed 2, refused (1013) 1, " \
+           "other 0" in out, out
+    assert re.search(r"first partial after start of audio: p50 [\d.]+ s, .*\(n=2\)", out), out
+    assert re.search(r"end of audio -> final \(or close\): +p50 [\d.]+ s, .*\(n=2\)", out), out
+    assert re.search(r"RTF: [\d.]+ \(server: [\d.]+ model seconds for 4.0 s of audio\)", out), out
+
+
+END_MESSAGE = json.dumps({"type": "end"})
+
+
+@pytest.fixture(scope="module")
+def utterance(tiny_data):
+    """(path, 16 kHz s16le PCM) of an utterance of the tiny corpus' test split."""
+    from asr.data.audio import load_audio
+    row = json.loads((tiny_data / "manifests" / "test.jsonl").read_text().splitlines()[0])
+    return row["audio"], pcm_bytes(load_audio(row["audio"], RATE))
+
+
+def as_terminal_job():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a suite run in the background ignores Ctrl-C; a server must not
+
+
+@contextlib.contextmanager
+def asr_serve(model_dir, *options):
+    """`asr serve --model MODEL_DIR --port 0 OPTIONS` in its own process; yields its address once it listens,
+    then stops it with Ctrl-C (SIGINT) and checks that it said so and exited with 0."""
+    process = subprocess.Popen([sys.executable, "-m", "asr.cli", "serve", "--model", str(model_dir), "--port", "0",
+                                *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=as_terminal_job)
+    try:
+        for line in process.stdout:  # the server logs "serving on http://127.0.0.1:PORT/ ..." once it listens
+            if match := re.search(r"serving on http://([\d.]+:\d+)/", line):
+                break
+        else:
+            pytest.fail(f"asr serve did not start: {process.stderr.read()}")
+        yield match.group(1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and "asr serve: stopped" in stderr and "Traceback" not in stderr, stderr
+
+
+def streamed_finals(recognizer, messages):
+    """The finals the recogniser gives for these s16le messages, each given to it as one piece, as the
+    server does (where an end-point is seen depends on the pieces: other pieces may cut elsewhere)."""
+    stream = recognizer.new_stream()
+    events = [e for pcm in messages for e in stream.accept(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768)]
+    return [e for e in events + stream.finish() if e["type"] == "final"]
+
+
+def test_asr_serve_with_a_real_streaming_model(tiny_streaming_run, utterance):
+    """The command itself, with the tiny trained streaming model: the stream's finals are those of the
+    recogniser given the whole audio at once, an upload's transcript is `asr transcribe`'s."""
+    from asr.inference.streaming import StreamingRecognizer
+    model, (wav, pcm) = tiny_streaming_run / "model", utterance
+    messages = [pcm[i:i + 3200] for i in range(0, len(pcm), 3200)]
+    with asr_serve(model, "--max-streams", "2") as address:
+        events, code, reason = run(stream_session(address, [*messages, END_MESSAGE]))
+        status, result = post(address, Path(wav).read_bytes())
+        assert get_json(address, "/status")["streaming"] is True
+    assert (code, reason) == (1000, "end of stream")
+    finals = [e for e in events if e["type"] == "final"]
+    assert finals == streamed_finals(StreamingRecognizer(model), messages) != []
+    offline = asr("transcribe", "--model", model, "--json", wav)
+    assert status == 200 and result["text"] == json.loads(offline.stdout)[0]["text"]

@@ -2,7 +2,8 @@
 time (or --speed times faster, 0 for as fast as they can), and the figures are printed:
 
     concurrent streams held (by the clients, and the server's own peak), refused and failed streams
-    latency percentiles: first partial after the start of the audio; end of audio -> final
+    latency percentiles: first partial after the start of the audio; end of audio -> the final it brings
+        (or the close that follows the last events, when every utterance was final before the end)
     RTF: the server's model seconds over the audio seconds it received (from GET /status)
 
     python tools/load_test_serve.py --model RUN_DIR --clients 8           # serves RUN_DIR itself, in-process
@@ -43,7 +44,8 @@ def frames(samples):
 
 
 class Client:
-    """One stream's timings (time.monotonic seconds) and how it ended."""
+    """One stream's timings (time.monotonic seconds) and how it ended. `final`: the first final after the
+    end message (None when every utterance was final before it: an end-point in the silence that ends it)."""
 
     def __init__(self):
         self.start = self.first_partial = self.end = self.final = self.closed = None
@@ -58,8 +60,8 @@ async def receive(ws, client):
         event = json.loads(message.data)
         if event["type"] == "partial" and client.first_partial is None:
             client.first_partial = time.monotonic()
-        elif event["type"] == "final":
-            client.final = time.monotonic()
+        elif event["type"] == "final" and client.end is not None and client.final is None:
+            client.final = time.monotonic()  # the final the end of the audio brought
     client.code, client.closed = ws.close_code, time.monotonic()
 
 
@@ -119,7 +121,7 @@ def most_at_once(clients):
 
 
 def report(results, before, after, peak, wall, audio_seconds, speed):
-    done = [c for c in results if c.final is not None and c.code == 1000]
+    done = [c for c in results if c.code == 1000]
     refused = [c for c in results if c.code == 1013]
     print(f"clients {len(results)}, {audio_seconds:.1f} s of audio each, "
           f"{'as fast as possible' if speed == 0 else f'{speed:g}x real time'}")
@@ -128,7 +130,8 @@ def report(results, before, after, peak, wall, audio_seconds, speed):
           f"{len(done)}, refused (1013) {len(refused)}, other {len(results) - len(done) - len(refused)}")
     first = [c.first_partial - c.start for c in done if c.first_partial is not None]
     print(f"first partial after start of audio: {percentiles(first)}")
-    print(f"end of audio -> final:              {percentiles([c.final - c.end for c in done])}")
+    answered = [(c.final or c.closed) - c.end for c in done]  # the close comes right after the last final
+    print(f"end of audio -> final (or close):   {percentiles(answered)}")
     audio = after["audio_seconds"] - before["audio_seconds"]
     model = after["model_seconds"] - before["model_seconds"]
     if audio > 0:

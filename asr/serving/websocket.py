@@ -15,6 +15,7 @@ import logging
 import numpy as np
 from aiohttp import WSMsgType, web
 
+from asr.data.audio import Resampler
 from asr.serving.limits import (
     CLOSE_BUSY,
     CLOSE_DONE,
@@ -71,20 +72,28 @@ async def send_events(ws, events):
         await ws.send_str(json.dumps(event, default=float))  # default: numpy scalars become numbers
 
 
+def new_stream(recognizer):
+    """(a stream of the recogniser, a function of 16 kHz samples -> its events, one of the end -> its last
+    events). Samples are resampled to the model's rate when it is not 16 kHz (soxr's streaming resampler)."""
+    stream, resample = recognizer.new_stream(), Resampler(PCM_RATE, recognizer.info.features.sample_rate)
+    return (lambda samples: stream.accept(resample(samples)),
+            lambda: stream.accept(resample(np.zeros(0, np.float32), last=True)) + stream.finish())
+
+
 async def recognise(ws, state):
     """Read the client's messages into one stream of the recogniser until the end message (answered with
     the last events) or the client goes. Refusal for a message that breaks the protocol or a limit."""
-    stream = await state.run(state.recognizer.new_stream)
+    accept, finish = await state.run(new_stream, state.recognizer)
     received = 0
     async for message in ws:  # one at a time: aiohttp stops reading the socket while one waits here
         if message.type == WSMsgType.BINARY:
             samples = pcm_samples(message.data, received, state.limits)
             received += len(samples)
             state.audio_seconds += len(samples) / PCM_RATE
-            await send_events(ws, await state.run_timed(stream.accept, samples))
+            await send_events(ws, await state.run_timed(accept, samples))
         elif message.type == WSMsgType.TEXT:
             check_end(message.data)
-            await send_events(ws, await state.run_timed(stream.finish))
+            await send_events(ws, await state.run_timed(finish))
             await ws.close(code=CLOSE_DONE, message=b"end of stream")
             return
         else:  # an error aiohttp met reading (a message past max_msg_size: it closed with 1009 itself)
