@@ -6,8 +6,9 @@
       download/                             log.csv, tensorboard/
       wav/                  (synth_en)      training_done.json
       features/<split>/     shards          model/             model.json, model.weights.h5,
-      features/cmvn.json                                       model.onnx, [model.stream.onnx,] saved_model/, export.json
-      lm/<order>gram.arpa                   decode/<split>[_<strategy>]/   per-split reports
+      features/cmvn.json                                       model.onnx, model.int8.onnx, saved_model/,
+      lm/<order>gram.arpa                                      export.json, model.stream.onnx (streaming)
+                                            decode/<split>[_<strategy>]/   per-split reports
                                             decode/posteriors/<split>.npz, decode/lm_weights.json
                                             report.html
 """
@@ -47,6 +48,7 @@ class ModelLayout:
         self.weights = self.root / "model.weights.h5"
         self.onnx = self.root / "model.onnx"
         self.stream_onnx = self.root / "model.stream.onnx"  # one step of a stream (encoders that stream)
+        self.onnx_int8 = self.root / "model.int8.onnx"  # `asr export --int8`
         self.saved_model = self.root / "saved_model"
         self.export_json = self.root / "export.json"
 

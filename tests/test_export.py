@@ -41,7 +41,8 @@ def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
         np.testing.assert_allclose(onnx_logits[i, :n], tf_logits[i, :n], atol=1e-4)
 
 
-@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2), ("bilstm", 1, 1)])
+@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2), ("bilstm", 1, 1),
+                                                   ("lstm_lookahead", 3, 3), ("lstm_lookahead", 3, 2)])
 def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, skip):
     import keras
     import onnxruntime as ort
@@ -50,7 +51,8 @@ def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, ski
     from asr.models.acoustic import build_model
     from asr.models.onnx_graph import acoustic_model_onnx
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0), 29)
+    model = build_model(ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0,
+                                    lookahead=2), 29)
     model.cmvn.set_statistics(np.full(80, 0.3), np.full(80, 1.7))
     for cell_layer in (layer.cell for layer in model.encoder.recurrent_layers()):
         cell_layer.bias.assign(np.random.default_rng(5).normal(size=cell_layer.bias.shape))  # gate order shows
@@ -141,23 +143,30 @@ def test_evaluate_refuses_shards_of_other_feature_settings(tiny_run, tiny_data, 
 SLOW_IMPORTS = ("tensorflow", "keras", "librosa", "scipy", "sklearn", "numba")  # each costs 0.3-5 s of start-up
 
 
-def test_transcription_with_an_onnx_export_never_imports_tensorflow(exported, tiny_data):
-    """The ONNX path runs without TensorFlow or Keras in the process (their import alone takes seconds), and
-    the features without librosa (its filters pull in scipy.signal and numba)."""
+def transcribe_in_a_new_process(model_dir, wav, *options):
+    """The stdout lines of `asr transcribe --model MODEL_DIR WAV OPTIONS` run by main() in a fresh interpreter,
+    then 'exit CODE TENSORFLOW_IMPORTED KERAS_IMPORTED' and 'slow [the SLOW_IMPORTS it imported]'."""
     import subprocess
     import sys
-    wav = next((tiny_data / "wav").rglob("*.wav"))
     probe = ("import sys; from asr.cli.main import main; "
-             "code = main(['transcribe', '--model', sys.argv[1], sys.argv[2]]);"
+             "code = main(['transcribe', '--model', *sys.argv[1:]]);"
              " print('exit', code, 'tensorflow' in sys.modules, 'keras' in sys.modules);"
              " print('slow', sorted({m.split('.')[0] for m in sys.modules} & set(SLOW)))"
              ).replace("SLOW", repr(SLOW_IMPORTS))
-    onnx = subprocess.run([sys.executable, "-c", probe, str(exported), str(wav)], capture_output=True, text=True)
-    assert onnx.stdout.strip().splitlines()[-2:] == ["exit 0 False False", "slow []"], onnx.stdout + onnx.stderr
-    tf = subprocess.run([sys.executable, "-c", probe.replace("sys.argv[2]]", "sys.argv[2], '--backend', 'tf']"),
-                         str(exported), str(wav)], capture_output=True, text=True)
-    assert tf.stdout.strip().splitlines()[-2] == "exit 0 True True", tf.stdout + tf.stderr  # the probe can tell
-    assert onnx.stdout.splitlines()[0] == tf.stdout.splitlines()[0]  # the same transcript
+    run = subprocess.run([sys.executable, "-c", probe, str(model_dir), str(wav), *options], capture_output=True,
+                         text=True)
+    return run.stdout.splitlines() or [run.stderr]
+
+
+def test_transcription_with_an_onnx_export_never_imports_tensorflow(exported, tiny_data):
+    """The ONNX path runs without TensorFlow or Keras in the process (their import alone takes seconds), and
+    the features without librosa (its filters pull in scipy.signal and numba)."""
+    wav = next((tiny_data / "wav").rglob("*.wav"))
+    onnx = transcribe_in_a_new_process(exported, wav)
+    assert onnx[-2:] == ["exit 0 False False", "slow []"], onnx
+    tf = transcribe_in_a_new_process(exported, wav, "--backend", "tf")
+    assert tf[-2] == "exit 0 True True", tf  # the probe can tell
+    assert onnx[0] == tf[0]  # the same transcript
 
 
 def test_a_long_file_read_block_by_block_transcribes_as_the_whole_file(exported, tiny_data, tmp_path, monkeypatch):

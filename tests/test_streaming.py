@@ -212,3 +212,38 @@ def test_transcribe_stream_refuses_a_bidirectional_model(tiny_run, tiny_data):
     from tests.conftest import asr
     result = asr("transcribe", "--stream", "--model", tiny_run, first_test_audio(tiny_data))
     assert result.returncode == 1 and "cannot stream" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_latency_tool_runs_on_a_split(tiny_streaming_run, tiny_run, tiny_data):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "tools/bench_streaming.py", "--model", str(tiny_streaming_run),
+                             "--align-model", str(tiny_run), "--data-dir", str(tiny_data), "--utterances", "2"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("2 utterances of test, backend onnx")
+    assert lines[-2].startswith("RTF") and float(lines[-2].split()[1]) > 0
+    assert lines[-1].startswith("WER") and 0 <= float(lines[-1].split()[1]) <= 1000
+
+
+def test_the_streaming_encoder_meets_the_cudnn_conditions_and_starts_as_plain_lstms(streaming_model):
+    from asr.models.acoustic import cudnn_eligible
+    fresh = build_model(ModelConfig(encoder="lstm_lookahead", layers=3, units=8, lookahead=4), 29, 80)
+    assert cudnn_eligible(fresh) and len(fresh.encoder.recurrent_layers()) == 3
+    assert all(not layer.go_backwards for layer in fresh.encoder.recurrent_layers())
+    taps = fresh.encoder.row_convolution.taps.numpy()  # identity at the start: the look-ahead is learned
+    assert taps.shape == (5, 8) and (taps[0] == 1).all() and (taps[1:] == 0).all()
+
+
+def test_streaming_with_an_export_runs_without_tensorflow(tiny_streaming_run):
+    import subprocess
+    import sys
+    script = ("import sys, numpy as np\n"
+              "from asr.inference.streaming import StreamingRecognizer\n"
+              f"r = StreamingRecognizer({str(tiny_streaming_run / 'model')!r})\n"
+              "s = r.new_stream(); s.accept(np.zeros(16000, np.float32)); s.finish()\n"
+              "print(r.backend, sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "onnx []"

@@ -51,8 +51,14 @@ def cmd_report(args):
 
 
 def cmd_export(args):
+    from asr.layout import ModelLayout
     from asr.models.export import export_model
-    print(f"wrote {export_model(args.run_dir)}/{{model.onnx,saved_model/}}")
+    from asr.models.quantize import describe
+    root, int8_nodes = export_model(args.run_dir, args.int8)
+    print(f"wrote {root}/{{model.onnx,{'model.int8.onnx,' if args.int8 else ''}saved_model/}}")
+    if args.int8:
+        fp32, int8 = (path.stat().st_size / 1e6 for path in (ModelLayout(root).onnx, ModelLayout(root).onnx_int8))
+        print(f"model.int8.onnx: {int8:.1f} MB (model.onnx {fp32:.1f} MB), {describe(int8_nodes)}")
 
 
 def cmd_transcribe(args):

@@ -89,9 +89,11 @@ def add_model_commands(sub, common):
                                                  "re-run to continue)")
 
     p = add_command(sub, "export", commands.cmd_export, common, help="write the model as ONNX and a SavedModel",
-                    description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json}. `asr transcribe` "
-                    "then runs the ONNX model in onnxruntime, which is faster on a CPU.")
+                    description="Write RUN_DIR/model/{model.onnx,saved_model/,export.json} (--int8: model.int8.onnx "
+                    "too). `asr transcribe` then runs the ONNX model in onnxruntime, which is faster on a CPU.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
+    p.add_argument("--int8", action="store_true", help="also write model.int8.onnx, its LSTM weights in int8 "
+                   "(onnxruntime dynamic quantization; LSTM models only), for `asr transcribe --backend onnx-int8`")
 
 
 def add_evaluation_commands(sub, common):
@@ -145,8 +147,9 @@ def add_transcribe_command(sub, common):
     p.add_argument("--json", action="store_true",
                    help="print a JSON list of {file, duration, text, words: [{word, start, end, confidence}]}")
     p.add_argument("--chunk-seconds", type=float, help="cut longer files into chunks (default: the model's, 20)")
-    p.add_argument("--backend", choices=("auto", "onnx", "tf"), default="auto",
-                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
+    p.add_argument("--backend", choices=("auto", "onnx", "onnx-int8", "tf"), default="auto",
+                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow; "
+                   "onnx-int8: the int8 model of `asr export --int8` (never chosen by auto)")
     p.add_argument("--strategy", choices=strategy_names(), help="decoding (default: the model's, greedy)")
     p.add_argument("--beam-width", type=int, help="default: the model's (32)")
     p.add_argument("--stream", action="store_true",

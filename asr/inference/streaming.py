@@ -14,19 +14,17 @@ End-points (after which the network's state starts afresh, as each training utte
   * a segment as long as the model's chunk_seconds: final, as offline transcription cuts long files.
 """
 
-import logging
 
 import numpy as np
 
-from asr.data.features import LogMelStream, frame_seconds
+from asr.data.features import LogMelStream
 from asr.data.tokenizer import BLANK
 from asr.decoding.ctc_decoders import collapse
+from asr.decoding.strategies import strategy
 from asr.errors import AsrError
 from asr.inference.transcriber import Transcriber
-from asr.decoding.strategies import strategy
 from asr.models.model_dir import current_onnx, read_model_info
 
-log = logging.getLogger(__name__)
 
 ENDPOINT_SECONDS = 0.8
 IDLE_SECONDS = 5.0
@@ -129,7 +127,10 @@ class StreamingRecognizer:
 
 def load_stream_step(info, backend):
     """(backend name, step): onnxruntime on a current model.stream.onnx (or backend "onnx"), else TensorFlow."""
-    path = current_onnx(info.layout.root, "stream_onnx") if backend != "tf" else None
+    if backend == "onnx-int8":
+        raise AsrError("--stream runs the float32 streaming export; int8 is for offline transcription so far "
+                       "(use --backend auto or onnx)")
+    path = current_onnx(info.layout.root, stream=True) if backend != "tf" else None
     if backend == "onnx" and path is None:
         raise AsrError(f"{info.layout.root}: no streaming ONNX export of these weights "
                        f"(run `asr export {info.layout.root}`)")

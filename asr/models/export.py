@@ -6,6 +6,8 @@ current: export.json records the sha256 of the weights it came from, so a retrai
 decoded with a stale export. A streaming model (asr.models.streaming_lstm) also gets model.stream.onnx,
 one step of a stream with its state as inputs and outputs (asr.models.onnx_streaming). An encoder
 without an ONNX writer is refused before anything is written.
+With int8, model.int8.onnx is written too (asr.models.quantize) and recorded under export.json's "int8"
+with the same digest; an export without int8 removes an older model.int8.onnx, made from another model.onnx.
 """
 
 import tensorflow as tf
@@ -15,6 +17,7 @@ from asr.models.model_dir import load_trained_model, weights_digest
 from asr.models.onnx_graph import OPSET as ONNX_OPSET
 from asr.models.onnx_graph import acoustic_model_onnx
 from asr.models.onnx_streaming import streaming_model_onnx
+from asr.models.quantize import check_quantizable, quantize_onnx
 
 
 def serving_function(model):
@@ -43,14 +46,29 @@ def export_saved_model(model, path):
         tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
 
 
-def export_model(model_dir):
-    """Write model.onnx and saved_model/ next to the weights in model_dir, then export.json."""
+def export_int8(proto, path):
+    with atomic_path(path) as tmp:
+        return quantize_onnx(proto, tmp)
+
+
+def export_model(model_dir, int8=False):
+    """Write model.onnx (with int8: model.int8.onnx too) and saved_model/ next to the weights in model_dir,
+    then export.json. Returns (model directory, the int8 file's quantized_nodes record or None)."""
     model, info = load_trained_model(model_dir)
     layout = info.layout
     proto = acoustic_model_onnx(model)  # first: an encoder ONNX cannot express stops the export here
+    if int8:
+        check_quantizable(proto, layout.json)
     write_onnx(proto, layout.onnx)
     if model.encoder.streams:  # one step of a stream, its state as inputs and outputs
         write_onnx(streaming_model_onnx(model), layout.stream_onnx)
+    nodes = export_int8(proto, layout.onnx_int8) if int8 else None
     export_saved_model(model, layout.saved_model)
-    write_json(layout.export_json, {"weights_sha256": weights_digest(layout), "onnx_opset": ONNX_OPSET})
-    return layout.root
+    digest = weights_digest(layout)
+    stamp = {"weights_sha256": digest, "onnx_opset": ONNX_OPSET}
+    if int8:
+        stamp["int8"] = {"weights_sha256": digest, "quantized_nodes": nodes}
+    write_json(layout.export_json, stamp)
+    if not int8:
+        layout.onnx_int8.unlink(missing_ok=True)  # export.json no longer vouches for it: do not keep it around
+    return layout.root, nodes

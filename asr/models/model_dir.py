@@ -92,15 +92,20 @@ def weights_digest(layout):
     return hashlib.sha256(layout.weights.read_bytes()).hexdigest()
 
 
-def current_onnx(model_dir, name="onnx"):
-    """The ModelLayout file `name` (onnx: model.onnx; stream_onnx: model.stream.onnx) if `asr export` wrote
-    it from the weights now in model_dir, else None."""
+def current_onnx(model_dir, int8=False, stream=False):
+    """model_dir/model.onnx (int8: model.int8.onnx; stream: model.stream.onnx, one step of a stream) if
+    `asr export` wrote it from the weights now in model_dir, else None. export.json keeps one record per
+    export: model.onnx's (and model.stream.onnx's) at its top level, the int8 file's under "int8" (absent
+    when the last export made none)."""
     layout = ModelLayout(model_dir)
     try:
         stamp = json.loads(layout.export_json.read_text())
     except (OSError, ValueError):
         return None
-    path = getattr(layout, name)
-    if not path.is_file() or stamp.get("weights_sha256") != weights_digest(layout):
+    if not isinstance(stamp, dict):
+        return None
+    path, record = (layout.onnx_int8, stamp.get("int8")) if int8 else (layout.stream_onnx if stream else layout.onnx,
+                                                                       stamp)
+    if not isinstance(record, dict) or not path.is_file() or record.get("weights_sha256") != weights_digest(layout):
         return None
     return path

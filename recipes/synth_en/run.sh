@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Default recipe: synthetic English speech (WordNet sentences x espeak-ng voices), BiLSTM-CTC.
-#   ./run.sh [--config conf/small.yaml] [--stage N] [--stop-stage N]
+#   ./run.sh [--config conf/small.yaml] [--data DIR] [--stage N] [--stop-stage N]
+# --data: the data directory (default data/<config name>); e.g. conf/streaming.yaml --data data/small trains
+# the streaming model on the default run's corpus, features and LM (same corpus and features sections).
 # Stages: 0 corpus (+ LM text), 1 features + word 3-gram LM, 2 train, 3 evaluate (greedy, beam, beam+LM;
 # WER table and HTML report), 4 ONNX export + sample transcription.
 # Every stage is idempotent: re-running skips finished work and resumes interrupted training.
@@ -10,16 +12,18 @@ cd "$(dirname "$0")"
 config=conf/small.yaml
 stage=0
 stop_stage=4
+data=
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config=$2; shift 2 ;;
     --stage) stage=$2; shift 2 ;;
     --stop-stage) stop_stage=$2; shift 2 ;;
-    *) echo "run.sh: unknown option $1 (use --config, --stage, --stop-stage)" >&2; exit 2 ;;
+    --data) data=$2; shift 2 ;;
+    *) echo "run.sh: unknown option $1 (use --config, --data, --stage, --stop-stage)" >&2; exit 2 ;;
   esac
 done
 name=$(basename "$config" .yaml)
-data=data/$name
+data=${data:-data/$name}
 exp=exp/$name
 splits=(dev test test_unseen_voices)
 
@@ -56,4 +60,8 @@ if step 4; then
   asr transcribe --model "$exp" "$exp/sample.wav"
   echo -n "with LM:    "
   asr transcribe --model "$exp" --lm "$exp/sample.wav"
+  if [ -f "$exp/model/model.stream.onnx" ]; then  # a streaming model: the same file, streamed as it is spoken
+    echo -n "streamed:   "
+    asr transcribe --model "$exp" --stream --realtime "$exp/sample.wav"
+  fi
 fi
