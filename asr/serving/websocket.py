@@ -73,8 +73,8 @@ async def send_events(ws, events):
 
 
 def new_stream(recognizer):
-    """(a stream of the recogniser, a function of 16 kHz samples -> its events, one of the end -> its last
-    events). Samples are resampled to the model's rate when it is not 16 kHz (soxr's streaming resampler)."""
+    """(accept, finish) of a new stream of the recogniser: accept(16 kHz samples) -> events, finish() -> the
+    last events. Samples are resampled to the model's rate when it is not 16 kHz (soxr's streaming resampler)."""
     stream, resample = recognizer.new_stream(), Resampler(PCM_RATE, recognizer.info.features.sample_rate)
     return (lambda samples: stream.accept(resample(samples)),
             lambda: stream.accept(resample(np.zeros(0, np.float32), last=True)) + stream.finish())
@@ -102,7 +102,8 @@ async def recognise(ws, state):
 
 async def close(ws, code, reason):
     log.info(f"/stream closed with {code}: {reason}")
-    await ws.close(code=code, message=reason.encode()[:123])  # a close reason is at most 123 bytes
+    # a close reason is at most 123 bytes of UTF-8: cut there, never inside a character
+    await ws.close(code=code, message=reason.encode()[:123].decode(errors="ignore").encode())
 
 
 async def stream_handler(request):
