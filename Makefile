@@ -2,7 +2,8 @@
 #   make run    default recipe end to end: data -> features -> train -> WER report -> a transcription
 #   make test   the test suite
 # Both create .venv with the package and install the Debian packages they need: espeak-ng and
-# wordnet-base (the corpus), irstlm (estimates the word LM), chromium (the test that renders the report).
+# wordnet-base (the corpus), irstlm (estimates the word LM), chromium (the tests that render the report and
+# drive the `asr serve` page with a fake microphone).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 DEBIAN_PACKAGES := espeak-ng wordnet-base irstlm chromium

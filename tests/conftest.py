@@ -81,3 +81,17 @@ def tiny_streaming_run(tmp_path_factory, tiny_config, tiny_data):
     train(config, tiny_data, run_dir)
     export_model(run_dir / "model")
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def streaming_transcriber(tiny_streaming_run):
+    """The offline Transcriber (with word timings) of the tiny streaming model, as `asr serve` builds it."""
+    from asr.inference.transcriber import Transcriber
+    return Transcriber(tiny_streaming_run / "model", words=True)
+
+
+@pytest.fixture(scope="session")
+def streaming_recognizer(tiny_streaming_run):
+    """The StreamingRecognizer of the tiny streaming model."""
+    from asr.inference.streaming import StreamingRecognizer
+    return StreamingRecognizer(tiny_streaming_run / "model")

@@ -121,3 +121,16 @@ def cmd_inspect(args):
         print(statistics_table(inspect_split(model, info, args.data_dir, args.split, out, args.utterances)))
         print(f"wrote {out}/{args.split}_statistics.json")
     return 1 if failures else 0
+
+
+def cmd_serve(args):
+    from asr.cli.default_model import choose_model
+    from asr.serving.app import serve
+    from asr.serving.limits import ServeLimits
+    limits = ServeLimits(args.max_streams, args.max_upload_seconds, int(args.max_upload_mb * 1e6),
+                         args.max_stream_seconds, workers=args.workers)
+    try:
+        serve(choose_model(args.model), args.host, args.port, limits, args.backend)
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an interruption to report
+        print("asr serve: stopped", file=sys.stderr)
+    return 0

@@ -1,5 +1,5 @@
 """`asr` argument parsing and dispatch: prepare, features, lm, train, evaluate, results, report, export,
-transcribe, inspect. Problems with the user's input or the disk are printed as one line (`asr <command>:
+transcribe, inspect, serve. Problems with the user's input or the disk are printed as one line (`asr <command>:
 <file>: <problem>`) with exit status 1, never as a traceback; Ctrl-C is one line too, with status 130.
 Choices come from the registries (corpora, decoding strategies, distributions), so a registered addition
 appears here by itself."""
@@ -9,7 +9,7 @@ import sys
 
 from asr.cli import commands
 from asr.cli.output import configure_logging, discard_stdout
-from asr.config import COUNT, DISTRIBUTIONS, RANGES, check_range
+from asr.config import COUNT, DISTRIBUTIONS, POSITIVE, RANGES, check_range
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
@@ -23,7 +23,9 @@ USES_TENSORFLOW = ("train", "evaluate", "report", "export", "inspect")
 
 # every numeric option's allowed values (those that set a config value share its range), checked up front
 OPTION_RANGES = {"jobs": COUNT, "max_steps": COUNT, "beam_width": RANGES["decode.beam_width"],
-                 "chunk_seconds": RANGES["decode.chunk_seconds"], "layer": COUNT, "utterances": COUNT, "nbest": COUNT}
+                 "chunk_seconds": RANGES["decode.chunk_seconds"], "layer": COUNT, "utterances": COUNT, "nbest": COUNT,
+                 "port": (0, 65535, False, False), "max_streams": COUNT, "max_upload_seconds": POSITIVE,
+                 "max_upload_mb": POSITIVE, "max_stream_seconds": POSITIVE, "workers": COUNT}
 
 
 def check_options(args):
@@ -172,6 +174,24 @@ def add_hotword_options(p):
                    "file with their scores, as `alternatives` (beam or beam_lm; N <= beam width)")
 
 
+def add_serve_command(sub, common):
+    p = add_command(sub, "serve", commands.cmd_serve, common, help="serve transcription over HTTP and WebSocket",
+                    description="Serve a web page that transcribes the microphone live and dropped files, "
+                    "POST /transcribe (an audio file -> JSON) and the WebSocket /stream (16 kHz PCM -> partial "
+                    "and final results). README: 'Serving'.")
+    p.add_argument("--model", help="run directory (default: $ASR_MODEL, else the default recipe's newest model)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
+    p.add_argument("--max-streams", type=int, default=8, help="WebSocket streams at once; one more is refused "
+                   "with close code 1013 (8). Also the uploads transcribed at once")
+    p.add_argument("--max-upload-seconds", type=float, default=600, help="longest upload, in seconds (600)")
+    p.add_argument("--max-upload-mb", type=float, default=200, help="largest upload, in MB (200)")
+    p.add_argument("--max-stream-seconds", type=float, default=3600, help="most audio in one stream (3600)")
+    p.add_argument("--workers", type=int, default=2, help="threads that run the model (2)")
+    p.add_argument("--backend", choices=("auto", "onnx", "tf"), default="auto",
+                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
+
+
 def build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
@@ -184,6 +204,7 @@ def build_parser():
     add_evaluation_commands(sub, common)
     add_transcribe_command(sub, common)
     add_inspect_command(sub, common)
+    add_serve_command(sub, common)
     return parser
 
 

@@ -1,0 +1,125 @@
+"""The aiohttp application of `asr serve`: routes, the state every handler shares, starting and stopping.
+
+    GET  /            the page (static/index.html): microphone and dropped files
+    GET  /static/...  its script and AudioWorklet
+    GET  /status      JSON: streams open, the most open at once, limits, audio and model seconds so far
+    POST /transcribe  an audio file as the body -> JSON {text, duration, words} (asr.serving.upload)
+    GET  /stream      WebSocket: 16 kHz s16le PCM in, partial and final events out (asr.serving.websocket)
+
+The models are passed in (create_app), so the same application runs with any recogniser that has the
+StreamingRecognizer interface; `load_models` builds the real ones from a model directory.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from asr.errors import AsrError
+from asr.serving.limits import ServeLimits
+from asr.serving.state import STATE, ServerState
+from asr.serving.upload import transcribe_handler
+from asr.serving.websocket import stream_handler
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def index(request):
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def status(request):
+    state = request.app[STATE]
+    return web.json_response({
+        "streams": state.streams.used, "peak_streams": state.streams.peak, "max_streams": state.limits.max_streams,
+        "uploads": state.uploads.used, "streaming": state.recognizer is not None,
+        "no_stream_reason": state.no_stream_reason, "max_upload_seconds": state.limits.max_upload_seconds,
+        "audio_seconds": round(state.audio_seconds, 3), "model_seconds": round(state.model_seconds, 3)})
+
+
+async def stop_executor(app):
+    app[STATE].executor.shutdown(wait=True, cancel_futures=True)
+
+
+def create_app(transcriber, recognizer, limits=ServeLimits(), no_stream_reason=""):
+    """The application around an offline transcriber (asr.inference.transcriber.Transcriber) and a
+    streaming recogniser (new_stream() -> stream with accept(samples) and finish()), or None."""
+    app = web.Application(client_max_size=limits.max_upload_bytes)
+    app[STATE] = ServerState(transcriber, recognizer, limits, no_stream_reason)
+    app.router.add_get("/", index)
+    app.router.add_static("/static", STATIC)
+    app.router.add_get("/status", status)
+    app.router.add_post("/transcribe", transcribe_handler)
+    app.router.add_get("/stream", stream_handler)
+    app.on_cleanup.append(stop_executor)
+    return app
+
+
+def load_models(model_dir, backend="auto"):
+    """(offline transcriber, streaming recogniser or None, why not) for a model directory. The offline
+    one times words when the model's decoding strategy can (else it decodes greedily, which can)."""
+    from asr.decoding.strategies import strategy
+    from asr.inference.transcriber import Transcriber
+    from asr.models.model_dir import read_model_info
+    info = read_model_info(model_dir)
+    spells = info.tokenizer.spells_words  # a model of phones has no words to time
+    chosen = info.decode.strategy if strategy(info.decode.strategy).word_frames or not spells else "greedy"
+    transcriber = Transcriber(model_dir, chosen, backend=backend, words=spells)
+    from asr.inference.streaming import StreamingRecognizer  # after the checks above: a bad model is one line
+    try:
+        return transcriber, StreamingRecognizer(model_dir, backend=backend), ""
+    except AsrError as e:  # a bidirectional model: it still transcribes files
+        log.warning(f"asr serve: /stream is off: {e}")
+        return transcriber, None, str(e)
+
+
+async def start(app, host, port):
+    """Start serving `app`; (runner to clean up, the port bound: `port` 0 picks a free one)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as e:
+        await runner.cleanup()
+        raise AsrError(f"{host}:{port}: cannot listen ({e.strerror or e})") from None
+    return runner, runner.addresses[0][1]
+
+
+async def serve_forever(app, host, port):
+    runner, bound = await start(app, host, port)
+    log.info(f"serving on http://{host}:{bound}/ (Ctrl-C stops)")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.contextmanager
+def serving_in_thread(app, host="127.0.0.1", port=0):
+    """Serve `app` from an event loop in a background thread while the block runs; yields "host:port".
+    For tests and tools/load_test_serve.py, which drive the server from the same process."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="asr-serve", daemon=True)
+    thread.start()
+    try:
+        runner, bound = asyncio.run_coroutine_threadsafe(start(app, host, port), loop).result()
+        try:
+            yield f"{host}:{bound}"
+        finally:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
+def serve(model_dir, host="127.0.0.1", port=8000, limits=ServeLimits(), backend="auto"):
+    """Load the model and serve until interrupted (KeyboardInterrupt reaches the caller)."""
+    transcriber, recognizer, reason = load_models(model_dir, backend)
+    asyncio.run(serve_forever(create_app(transcriber, recognizer, limits, reason), host, port))
