@@ -163,7 +163,7 @@ def test_end_points_partials_and_finals(tiny_streaming_run):
     assert [e["text"] for e in finals] == ["hi", "there"]
     assert finals[0]["start"] == 0 and finals[1]["start"] > finals[0]["start"]
     partials = [e["text"] for e in events if e["type"] == "partial"]
-    assert partials[0] == "hi" and partials[-1] == "there"  # a partial per network step (240 ms)
+    assert partials[0] == "hi" and partials[-1] == "there"  # a partial per network step (120 ms)
     assert all(a != b for a, b in zip(partials, partials[1:]))  # a partial only when the text changes
 
 
@@ -270,3 +270,18 @@ def test_an_int8_export_streams_too(tiny_streaming_run, tiny_data, tmp_path):
     export_model(model_dir)  # without --int8: the int8 files go
     with pytest.raises(Exception, match="no (streaming )?int8 ONNX export"):
         StreamingRecognizer(model_dir, backend="onnx-int8")
+
+
+@pytest.mark.parametrize("piece_samples", [160, 1600, 4321, 100000])
+def test_finals_do_not_depend_on_how_the_audio_is_cut(tiny_streaming_run, piece_samples):
+    rec = StreamingRecognizer(tiny_streaming_run / "model", endpoint_seconds=0.3)
+    path = np.array(ids(rec, "hi") + [0] * 11 + ids(rec, "there") + [0] * 13 + ids(rec, "you") + [0] * 3)
+    samples = np.zeros(len(path) * 480 + 200, np.float32)
+
+    def finals(size):
+        stream, _ = scripted_stream(tiny_streaming_run, path)
+        events = [e for start in range(0, len(samples), size) for e in stream.accept(samples[start:start + size])]
+        return [e for e in events + stream.finish() if e["type"] == "final"]
+
+    assert finals(piece_samples) == finals(480)
+    assert [e["text"] for e in finals(piece_samples)] == ["hi", "there", "you"]

@@ -138,7 +138,10 @@ def load_stream_step(info, backend):
     return "tf", TfStreamStep(info)
 
 
-STEP_FRAMES = 8  # stacked frames per network step at most (240 ms by default): end-points are checked this often
+# Stacked frames per network step (120 ms by default). Steps always take this many frames, whatever the
+# sizes of the pieces audio arrives in (only a stream's last step is shorter): end-points, checked after each
+# step, then fall at the same frames however the audio was cut, and so do the finals.
+STEP_FRAMES = 4
 
 
 class Stream:
@@ -155,6 +158,7 @@ class Stream:
         self.rate = info.features.sample_rate
         self.features = LogMelStream(info.features)
         self.stacker = FrameStacker(info.model.stack, info.model.skip, info.features.n_mels)
+        self.unfed = np.zeros((0, self.stacker.width), np.float32)  # stacked frames waiting for a whole step
         self.received = self.fed = 0  # samples received, stacked frames fed to the network
         self._start_segment()
 
@@ -170,7 +174,7 @@ class Stream:
 
     def finish(self):
         """The end of the audio -> the last events; the stream is done."""
-        events = self._feed(self.stacker.accept(self.features.finish()))
+        events = self._feed(self.stacker.accept(self.features.finish()), last=True)
         pending = self.state[2].shape[1]  # frames still waiting for look-ahead: past the end it is zeros
         if pending:
             zeros = np.zeros((1, pending, self.stacker.width), np.float32)
@@ -178,10 +182,12 @@ class Stream:
             events += self._take(logits, end_of_stream=True)
         return events + self._final()
 
-    def _feed(self, stacked):
+    def _feed(self, stacked, last=False):
+        """Run the network on the held and new stacked frames, STEP_FRAMES at a time (`last`: all of them)."""
+        self.unfed = np.concatenate([self.unfed, stacked])
         events = []
-        for start in range(0, len(stacked), STEP_FRAMES):
-            piece = stacked[start:start + STEP_FRAMES]
+        while len(self.unfed) >= STEP_FRAMES or (last and len(self.unfed)):
+            piece, self.unfed = self.unfed[:STEP_FRAMES], self.unfed[STEP_FRAMES:]
             logits, self.state = self.recognizer.step(piece[None], np.ones((1, len(piece)), np.float32), self.state)
             self.fed += len(piece)
             events += self._take(logits)
