@@ -12,7 +12,7 @@ median and 95th percentile over the split:
                     words: those the final transcript shares with the reference, aligned by jiwer)
   speech -> final   from the end of the last word to the final result carrying it
   RTF               processing seconds per second of audio
-  WER               of the streamed finals (the model's own strategy; `asr evaluate` gives the offline one)
+  WER               of the streamed finals (the model's own strategy, or --lm; `asr evaluate` gives offline's)
 
     python tools/bench_streaming.py --model recipes/synth_en/exp/streaming --align-model recipes/synth_en/exp/small \
         --data-dir recipes/synth_en/data/small --split test --utterances 100
@@ -28,7 +28,7 @@ from asr.data.manifest import load_manifest
 from asr.decoding.word_timing import aligned_word_frames
 from asr.inference.stream_sources import PIECE_SECONDS
 from asr.inference.streaming import StreamingRecognizer
-from asr.inference.transcriber import Transcriber
+from asr.inference.transcriber import RUN_LM, Transcriber
 from asr.layout import DataLayout
 from asr.runtime import apply_thread_defaults
 
@@ -109,10 +109,12 @@ def main():
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--split", default="test")
     parser.add_argument("--utterances", type=int, default=100)
-    parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "tf"))
+    parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "onnx-int8", "tf"))
+    parser.add_argument("--lm", action="store_true", help="finals by beam search with the run's tuned word LM")
     args = parser.parse_args()
     apply_thread_defaults()
-    recognizer = StreamingRecognizer(args.model, backend=args.backend)
+    lm = dict(strategy_name="beam_lm", lm=RUN_LM) if args.lm else {}
+    recognizer = StreamingRecognizer(args.model, backend=args.backend, **lm)
     aligner = Transcriber(args.align_model)
     rows = load_manifest(DataLayout(args.data_dir).manifest(args.split))[:args.utterances]
     word_lags, final_lags, rtf, wer = measure(recognizer, aligner, rows)
@@ -125,7 +127,7 @@ def main():
         print(f"{name:16s} median {np.median(lags):.3f} s  p95 {np.percentile(lags, 95):.3f} s  "
               f"({len(lags)} {'words' if 'word' in name else 'utterances'})")
     print(f"RTF              {rtf:.4f} (processing seconds per second of audio)")
-    print(f"WER              {100 * wer:.2f} % (streamed finals, the model's decoding strategy)")
+    print(f"WER              {100 * wer:.2f} % (streamed finals, {recognizer.transcriber.strategy.name})")
 
 
 if __name__ == "__main__":
