@@ -199,3 +199,13 @@ def test_transcribe_option_errors_are_one_line(random_model, toy_arpa, options, 
     lines = result.stderr.splitlines()
     assert result.returncode == 1 and result.stdout == "" and len(lines) == 1, result.stderr
     assert lines[0].startswith("asr transcribe: ") and problem in lines[0]
+
+
+def test_transcribe_json_with_plain_beam_lists_alternatives_without_word_times(random_model):
+    model, wav = random_model  # TensorFlow's beam search keeps no word frames: the JSON leaves `words` out
+    result = asr("transcribe", "--model", model, "--strategy", "beam", "--beam-width", "8", "--json", "--nbest", "2",
+                 "--backend", "tf", wav)
+    assert result.returncode == 0, result.stderr
+    item = json.loads(result.stdout)[0]
+    assert set(item) == {"file", "duration", "text", "alternatives"}
+    assert item["alternatives"][0]["text"] == item["text"]

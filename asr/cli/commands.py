@@ -65,7 +65,7 @@ def cmd_transcribe(args):
     from asr.cli.default_model import choose_model
     from asr.cli.output import print_transcripts
     from asr.decoding.hotwords import read_hotword_file
-    from asr.inference.transcriber import RUN_LM, Transcriber, transcribe_files
+    from asr.inference.transcriber import RUN_LM, Transcriber, times_words, transcribe_files
     if args.nbest and not args.json:
         raise AsrError("--nbest lists the alternatives in the JSON output: add --json")
     hotwords = [(spec, "--hotword") for spec in args.hotword] + [
@@ -75,8 +75,10 @@ def cmd_transcribe(args):
     strategy = "beam_lm" if lm and not args.strategy else args.strategy
     if args.stream:
         return stream_transcript(args, strategy, lm, hotwords)
-    transcriber = Transcriber(choose_model(args.model), strategy, args.beam_width, args.chunk_seconds, args.backend,
-                              lm, args.json, hotwords, args.nbest)
+    model_dir = choose_model(args.model)
+    words = args.json and times_words(model_dir, strategy)  # JSON has word timings where the decoding keeps them
+    transcriber = Transcriber(model_dir, strategy, args.beam_width, args.chunk_seconds, args.backend, lm, words,
+                              hotwords, args.nbest)
     failures = print_transcripts(transcribe_files(args.files, transcriber), args.json, len(args.files) > 1,
                                  sys.stdout, sys.stderr)
     return 1 if failures else 0

@@ -20,10 +20,9 @@ import numpy as np
 from asr.data.features import LogMelStream
 from asr.data.tokenizer import BLANK
 from asr.decoding.ctc_decoders import collapse
-from asr.decoding.strategies import strategy
 from asr.errors import AsrError
-from asr.inference.transcriber import Transcriber
-from asr.models.model_dir import current_onnx, read_model_info
+from asr.inference.transcriber import Transcriber, times_words
+from asr.models.model_dir import current_onnx
 
 ENDPOINT_SECONDS = 0.8
 IDLE_SECONDS = 5.0
@@ -109,11 +108,9 @@ class StreamingRecognizer:
 
     def __init__(self, model_dir, backend="auto", strategy_name=None, lm=None, beam_width=None,
                  endpoint_seconds=ENDPOINT_SECONDS, hotwords=()):
-        info = read_model_info(model_dir)
-        words = info.tokenizer.spells_words and strategy(strategy_name or info.decode.strategy).word_frames
-        self.transcriber = transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm, words,
-                                                     hotwords)
-        self.info = info
+        self.transcriber = transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm,
+                                                     times_words(model_dir, strategy_name), hotwords)
+        self.info = info = transcriber.info
         self.backend, self.step = load_stream_step(info, backend)
         self.frame_seconds = transcriber.frame_seconds  # seconds per output frame (stacked frame)
         self.endpoint_frames = max(1, round(endpoint_seconds / self.frame_seconds))

@@ -63,6 +63,13 @@ def run_lm(info):
     return weights
 
 
+def times_words(model_dir, strategy_name=None):
+    """Whether a model decoded with a strategy (None: the model's own) can give word timings: a character
+    model and a strategy that keeps word frames (greedy, beam_lm)."""
+    info = read_model_info(model_dir)
+    return info.tokenizer.spells_words and strategy(strategy_name or info.decode.strategy).word_frames
+
+
 class Transcriber:
     """Audio -> text with a trained model.
 
