@@ -3,7 +3,8 @@
     DATA_DIR/                             RUN_DIR/
       manifests/<split>.jsonl               config.json        the recipe config it trained with
       corpus_manifests/<official>.jsonl     checkpoint.npz     resume state
-      download/                             log.csv, tensorboard/
+      download/                             init_from.json     fine-tuning: the source model
+                                            log.csv, tensorboard/
       wav/                  (synth_en)      training_done.json
       features/<split>/     shards          model/             model.json, model.weights.h5,
       features/cmvn.json                                       model.onnx, model.int8.onnx, saved_model/,
@@ -61,6 +62,7 @@ class RunLayout:
         self.root = Path(run_dir)
         self.config = self.root / "config.json"
         self.checkpoint = self.root / "checkpoint.npz"
+        self.init_from = self.root / "init_from.json"  # `asr train --init-from`: where the weights came from
         self.log_csv = self.root / "log.csv"
         self.tensorboard = self.root / "tensorboard"
         self.training_done = self.root / "training_done.json"

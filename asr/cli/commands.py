@@ -30,7 +30,7 @@ def cmd_lm(args):
 
 def cmd_train(args):
     from asr.training.trainer import train
-    train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution)
+    train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution, args.init_from)
 
 
 def cmd_evaluate(args):

@@ -85,6 +85,9 @@ def add_model_commands(sub, common):
                    help="default: one device; mirrored: every GPU of this host; multiworker: several hosts "
                         "described by TF_CONFIG (README). Batch sizes are global: the same config trains the "
                         "same model on any number of devices")
+    p.add_argument("--init-from", metavar="RUN_DIR", help="fine-tune: start from this trained model's weights (a "
+                   "run or model directory of the same architecture and features; a new vocabulary gets a new "
+                   "classifier). Resuming needs the same --init-from")
     p.add_argument("--max-steps", type=int, help="stop after this many more batches (a checkpoint is written; "
                                                  "re-run to continue)")
 

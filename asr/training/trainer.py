@@ -6,7 +6,8 @@ loss scale and the training state (epoch, batch within the epoch, best dev metri
 skipped batches, wall time), written atomically every `checkpoint_every_steps` batches or
 `checkpoint_every_minutes`, and at every epoch end. Batch order and SpecAugment are seeded by (seed,
 epoch, batch), so a resumed run repeats exactly the batches it lost. The best model by the
-early-stopping metric is kept in `<run>/model/`. The step itself is asr.training.step.
+early-stopping metric is kept in `<run>/model/`. The step itself is asr.training.step. `init_from` (a
+trained model) starts a run from its weights instead of random ones: asr.training.init_from.
 """
 
 import json
@@ -31,6 +32,7 @@ from asr.models.model_dir import save_trained_model
 from asr.provenance import check_same_features, feature_settings
 from asr.training.checkpoint import checkpoint_variables, restore_checkpoint, save_checkpoint
 from asr.training.distribution import agree_across_workers, is_chief, make_distribution, reduce_across_replicas
+from asr.training.init_from import initialise_from, read_source, recorded_source
 from asr.training.log import TrainingLog, gradient_groups
 from asr.training.step import LossScale, distributed_batches, make_train_step, resolve_precision
 from asr.training.validation import dev_metrics
@@ -84,20 +86,26 @@ def check_resumable(run, config):
 class Trainer:
     """Holds the data, model and optimizer of one run; `fit()` trains until done or interrupted.
 
-    `distribution` is a name from asr.config.DISTRIBUTIONS; only the chief writes files.
+    `distribution` is a name from asr.config.DISTRIBUTIONS; only the chief writes files. `init_from`: a
+    trained model (run or model directory) whose weights a new run starts from.
     """
 
-    def __init__(self, config: RecipeConfig, data_dir, run_dir, distribution="default"):
+    def __init__(self, config: RecipeConfig, data_dir, run_dir, distribution="default", init_from=None):
         self.distribution = make_distribution(distribution)  # before any other TensorFlow work
         self.chief = is_chief(self.distribution)
         self.config, self.run = config, RunLayout(run_dir)
         check_resumable(self.run, config)
+        self.init_record = recorded_source(self.run, init_from)
+        # a run with a checkpoint continues from it: its weights moved on from the source's
+        source = read_source(init_from, config) if init_from and not self.run.checkpoint.is_file() else None
         data = DataLayout(data_dir)
         self.tokenizer = make_tokenizer(config.model.vocabulary)
         self.train_store, self.dev_store = (self._store(data, split) for split in ("train", "dev"))
         self.train_utts = self._utterances(data, "train", self.train_store)
         self.dev_utts = self._utterances(data, "dev", self.dev_store)
         self._build(load_cmvn(data.cmvn))
+        if source is not None:  # after the random build, so a new classifier starts as a fresh run's would
+            self.init_record = initialise_from(self.model, source)
         self.state = restore_checkpoint(self.run.checkpoint, self.variables)
         agree_across_workers(self.distribution, self.state.global_step, "the step to resume from")
         self.log = TrainingLog(self.run, write_files=self.chief, gradient_groups=gradient_groups(self.model))
@@ -148,6 +156,8 @@ class Trainer:
         if self.chief:
             self.run.root.mkdir(parents=True, exist_ok=True)
             write_json(self.run.config, config_to_dict(self.config))
+            if self.init_record:
+                write_json(self.run.init_from, self.init_record)
         if self.state.global_step:
             log.info(f"train: resuming at epoch {self.state.epoch + 1}, batch {self.state.batch_in_epoch}, "
                      f"step {self.state.global_step}")
@@ -228,8 +238,9 @@ class Trainer:
             state.best_metric, state.best_epoch, state.epochs_without_improvement = value, state.epoch, 0
             if self.chief:
                 save_trained_model(self.model, self.run.model.root, self.config.features, self.config.decode,
-                                   {"train_features": self.train_store.fingerprint}, {"best_epoch": state.epoch + 1,
-                                                                                       **metrics})
+                                   {"train_features": self.train_store.fingerprint},
+                                   {"best_epoch": state.epoch + 1, **metrics,
+                                    **({"init_from": self.init_record} if self.init_record else {})})
         else:
             state.epochs_without_improvement += 1
         self.log.gate_histograms(state, self.model, self.dev_store[min(u.id for u in self.dev_utts)])
@@ -251,9 +262,10 @@ class Trainer:
         log.info(f"train: done: {json.dumps(summary)}")
 
 
-def train(config, data_dir, run_dir, stop_after_steps=None, distribution="default"):
-    """Train (or continue training) the run in `run_dir`; a finished run is left as it is."""
+def train(config, data_dir, run_dir, stop_after_steps=None, distribution="default", init_from=None):
+    """Train (or continue training) the run in `run_dir`, from `init_from`'s weights if given (a trained
+    model's run or model directory); a finished run is left as it is."""
     if RunLayout(run_dir).training_done.is_file():
         log.info(f"train: {run_dir} has finished training (delete training_done.json to train further)")
         return None
-    return Trainer(config, data_dir, run_dir, distribution).fit(stop_after_steps)
+    return Trainer(config, data_dir, run_dir, distribution, init_from).fit(stop_after_steps)
