@@ -32,12 +32,8 @@ class OnnxStreamStep:
     """One stream step in onnxruntime: (frames (1, Tc, F), mask (1, Tc), state) -> (logits (N, V), state)."""
 
     def __init__(self, path):
-        import onnxruntime as ort
-        try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime's load errors share no base class; all mean a bad file
-            raise AsrError(f"{path}: not a loadable ONNX model ({str(e).rsplit('failed:', 1)[-1].strip()}); "
-                           "run `asr export` again") from None
+        from asr.inference.onnx_predictor import onnx_session
+        self.session = onnx_session(path)
         shapes = {i.name: i.shape for i in self.session.get_inputs()}
         self.layers, self.units = int(self.session.get_modelmeta().custom_metadata_map["layers"]), shapes["h"][-1]
 
