@@ -11,7 +11,8 @@ encoder for that). The optional parts say what else the toolkit can do with it:
                          layer's input); default: one stage, the whole encoder
     traced_recurrences() which recurrent layers' gates asr.inspection can recompute, at which stage
     stream_step()        one chunk of a stream with state carried between chunks (`streams = True`;
-                         asr.inference.streaming); initial_stream_state() the state before the first
+                         asr.inference.streaming); initial_stream_state() the state before the first;
+                         write_onnx_stream() that step in ONNX (model.stream.onnx; without it, TensorFlow streams)
 """
 
 import keras

@@ -61,7 +61,8 @@ def export_model(model_dir, int8=False):
     if int8:
         check_quantizable(proto, layout.json)
     write_onnx(proto, layout.onnx)
-    stream_proto = streaming_model_onnx(model) if model.encoder.streams else None
+    # a streaming encoder without an ONNX step still streams, in TensorFlow
+    stream_proto = streaming_model_onnx(model) if hasattr(model.encoder, "write_onnx_stream") else None
     if stream_proto is not None:  # one step of a stream, its state as inputs and outputs
         write_onnx(stream_proto, layout.stream_onnx)
     nodes = export_int8(proto, layout.onnx_int8) if int8 else None

@@ -62,7 +62,7 @@ def lookahead_lstm_onnx(g, x, lengths, encoder):
     return _row_convolution(g, padded, frames, encoder.row_convolution.taps.numpy(), axis=0)
 
 
-def _stream_encoder(g, x, mask, encoder):
+def stream_encoder_onnx(g, x, mask, encoder):
     """x (B, Tc, F) normalised frames -> (B, N, H) outputs ready, and the names of h_out, c_out, pending_out."""
     x = g.op("Transpose", [x], perm=[1, 0, 2])  # (Tc, B, F) for ONNX's LSTM
     hs, cs = [], []
@@ -88,7 +88,7 @@ def streaming_model_onnx(model):
     g, stack = Graph(), model.config.stack
     mean, std = (np.tile(v.numpy(), stack) for v in (model.cmvn.mean, model.cmvn.std))  # per stacked frame
     x = g.op("Div", [g.op("Sub", ["frames", g.const("cmvn_mean", mean)]), g.const("cmvn_std", std)])
-    x, h, c, pending = _stream_encoder(g, x, "mask", model.encoder)
+    x, h, c, pending = model.encoder.write_onnx_stream(g, x, "mask")
     kernel, bias = (v.numpy() for v in model.classifier.weights)
     logits = g.op("Add", [g.op("MatMul", [x, g.const("classifier_kernel", kernel)]), g.const("classifier_bias", bias)])
     g.nodes += [helper.make_node("Identity", [a], [b]) for a, b in

@@ -138,6 +138,12 @@ class LookaheadLSTMEncoder(Encoder):
         from asr.models.onnx_streaming import lookahead_lstm_onnx
         return lookahead_lstm_onnx(graph, x, lengths, self)
 
+    def write_onnx_stream(self, graph, x, mask):
+        """One stream step in ONNX (asr.models.onnx_streaming): x (B, Tc, F) normalised frames -> the names of
+        the ready outputs (B, N, H), h_out, c_out and pending_out."""
+        from asr.models.onnx_streaming import stream_encoder_onnx
+        return stream_encoder_onnx(graph, x, mask, self)
+
     @classmethod
     def macs_per_frame(cls, config, input_dim):
         macs, width = 0, input_dim
