@@ -16,6 +16,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 
 from asr.data.audio import Resampler
+from asr.inference.stream_sources import PCM_SCALE
 from asr.serving.limits import (
     CLOSE_BUSY,
     CLOSE_DONE,
@@ -53,7 +54,7 @@ def pcm_samples(data, received, limits):
     if (received + len(data) // PCM_BYTES) / PCM_RATE > limits.max_stream_seconds:
         raise Refusal(CLOSE_TOO_LONG, f"more than {limits.max_stream_seconds:g} s of audio in one stream; "
                                       "end it and start another")
-    return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
+    return np.frombuffer(data, "<i2").astype(np.float32) / PCM_SCALE
 
 
 def check_end(text):
