@@ -10,8 +10,9 @@ each in its own subprocess (TensorFlow fixes its threads at start-up), with rati
 the ratio ours (fast) / PyTorch in frames per second.
 
 With --pipeline DATA_DIR it also times the training input pipeline alone (asr.data.batch_dataset over
-the first --steps batches of the recipe's epoch-1 plan: feature reads, padding, SpecAugment if on) in
-frames per second, to compare with the model's.
+the first 10 x --steps batches of the recipe's epoch-1 plan: feature reads, padding, SpecAugment if on) in
+frames per second, to compare with the model's; with the config's waveform augmentation on (train.augment),
+again with it (audio reads, augmentation, log-mels), and the ratio of the two.
 
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --pipeline recipes/synth_en/data/small
@@ -130,30 +131,42 @@ def main(argv=None):
 
 
 def pipeline_frames_per_second(args, config):
-    """Frames per second that the training input pipeline alone delivers, on the recipe's own data."""
+    """Frames per second that the training input pipeline alone delivers, on the recipe's own data: from
+    the shards, and (when the config turns it on) with waveform augmentation, each its own pass."""
     from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
     apply_thread_defaults()
     import_tensorflow_quietly()
-    from asr.data.batching import load_utterances, plan_batches
-    from asr.data.dataset import batch_dataset
+    from asr.data.augmented_features import AugmentedFeatures
+    from asr.data.batching import load_utterances, min_input_frames, plan_batches
     from asr.data.manifest import load_manifest
     from asr.data.shards import FeatureStore
     from asr.data.tokenizer import CharTokenizer
     from asr.layout import DataLayout
-    data_dir, t = Path(args.pipeline), config.train
+    data_dir, t, m = Path(args.pipeline), config.train, config.model
     data = DataLayout(data_dir)
     store = FeatureStore(data.feature_split("train"))
-    utterances, _ = load_utterances(load_manifest(data.manifest("train")), store,
-                                    CharTokenizer(), config.model)
+    rows = load_manifest(data.manifest("train"))
+    utterances, _ = load_utterances(rows, store, CharTokenizer(), m)
     plan = plan_batches([u.num_frames for u in utterances], t.batch_frames, t.max_batch_utterances,
                         seed=[t.seed, 0])[:args.steps * 10]
-    augment = t.spec_augment if t.spec_augment.enabled else None
+    spec = t.spec_augment if t.spec_augment.enabled else None
+    print(f"input pipeline alone, {len(plan)} batches of the epoch-1 plan, specaugment {'on' if spec else 'off'}:")
+    shards = timed_pipeline(store, utterances, plan, spec, t.seed, None)
+    print(f"  features from the shards     {shards:8.0f} frames/s")
+    if t.augment.enabled:
+        waveform = AugmentedFeatures(t.augment, config.features, {r["id"]: r["audio"] for r in rows}, store,
+                                     lambda u: min_input_frames(u.label, m.stack, m.skip))
+        augmented = timed_pipeline(store, utterances, plan, spec, t.seed, waveform)
+        print(f"  with waveform augmentation   {augmented:8.0f} frames/s  ({augmented / shards:.2f}x the shards')")
+
+
+def timed_pipeline(store, utterances, plan, spec, seed, waveform):
+    """Frames per second of asr.data.batch_dataset over the plan."""
+    from asr.data.dataset import batch_dataset
     start, frames = time.perf_counter(), 0
-    for _, lengths, _, _, _ in batch_dataset(store, utterances, plan, augment, seed=[t.seed, 0]):
+    for _, lengths, _, _, _ in batch_dataset(store, utterances, plan, spec, seed=[seed, 0], waveform=waveform):
         frames += int(lengths.numpy().sum())
-    seconds = time.perf_counter() - start
-    print(f"input pipeline alone: {len(plan)} batches, {frames / seconds:.0f} frames/s "
-          f"(specaugment {'on' if augment else 'off'})")
+    return frames / (time.perf_counter() - start)
 
 
 if __name__ == "__main__":

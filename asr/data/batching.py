@@ -16,6 +16,11 @@ def ctc_min_frames(label):
     return int(len(label) + np.count_nonzero(label[1:] == label[:-1]))
 
 
+def min_input_frames(label, stack, skip):
+    """Fewest feature frames whose stacked, skipped output frames CTC can align `label` to."""
+    return (ctc_min_frames(label) - 1) * skip + stack
+
+
 @dataclass
 class Utterance:
     id: str
@@ -40,8 +45,9 @@ def load_utterances(rows, store, tokenizer, model_config, keep_long_labels=False
             dropped.append((row["id"], str(e)))
             continue
         frames = store.num_frames(row["id"])
-        out_frames = (frames - model_config.stack) // model_config.skip + 1
-        if not keep_long_labels and (len(label) == 0 or ctc_min_frames(label) > out_frames):
+        if not keep_long_labels and (len(label) == 0 or frames < min_input_frames(label, model_config.stack,
+                                                                                  model_config.skip)):
+            out_frames = (frames - model_config.stack) // model_config.skip + 1
             dropped.append((row["id"], f"label needs {ctc_min_frames(label)} output frames, has {out_frames}"))
             continue
         kept.append(Utterance(row["id"], frames, label, row["text"]))

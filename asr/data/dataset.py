@@ -6,6 +6,8 @@ import tensorflow as tf
 from asr.data.padding import pad_batch
 from asr.data.spec_augment import spec_augment
 
+WAVEFORM_STREAM = 1  # tells waveform augmentation's random draws from SpecAugment's for the same utterance
+
 
 def batch_signature(feature_dim):
     """features, feature lengths, labels, label lengths, loss weights (1 / global batch size; 0 = filler)."""
@@ -27,14 +29,21 @@ def replica_slices(batch, replicas):
     return slices
 
 
-def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0, replicas=1, local=(0,)):
+def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0, replicas=1, local=(0,),
+                  waveform=None):
     """tf.data.Dataset of BATCH_SIGNATURE tuples for batches[first:], one per local replica per batch.
 
     Each global batch is split over `replicas` (replica_slices); this worker loads and yields only the
     slices of its own replicas `local`, in order, so tf.distribute hands slice k to local replica k.
-    SpecAugment of the utterance at position p of batch k draws from rng(*seed, k, p): a resumed epoch
-    augments exactly as before, whatever the number of replicas.
+    SpecAugment of the utterance at position p of batch k draws from rng(*seed, k, p), waveform
+    augmentation (`waveform`: an asr.data.augmented_features.AugmentedFeatures) from rng(*seed, k, p,
+    WAVEFORM_STREAM): a resumed epoch augments exactly as before, whatever the number of replicas.
     """
+
+    def features(number, position, utterance):
+        if waveform is None:
+            return store[utterance.id]
+        return waveform.features(utterance, np.random.default_rng([*seed, number, position, WAVEFORM_STREAM]))
 
     def generate():
         for number, batch in enumerate(batches[first:], start=first):
@@ -42,7 +51,8 @@ def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0, 
             for replica in local:
                 positions, weight = slices[replica]
                 chosen = [utterances[batch[p]] for p in positions]
-                arrays = pad_batch([store[u.id] for u in chosen], [u.label for u in chosen])
+                arrays = pad_batch([features(number, p, u) for p, u in zip(positions, chosen)],
+                                   [u.label for u in chosen])
                 if augment is not None:
                     rngs = [np.random.default_rng([*seed, number, p]) for p in positions]
                     spec_augment(arrays[0], arrays[1], augment, rngs)

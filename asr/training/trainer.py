@@ -19,7 +19,8 @@ import keras
 import tensorflow as tf
 
 from asr.config import RecipeConfig, TrainConfig, config_to_dict
-from asr.data.batching import load_utterances, plan_batches
+from asr.data.augmented_features import AugmentedFeatures
+from asr.data.batching import load_utterances, min_input_frames, plan_batches
 from asr.data.dataset import batch_dataset
 from asr.data.manifest import load_manifest
 from asr.data.shards import FeatureStore, load_cmvn
@@ -103,6 +104,7 @@ class Trainer:
         self.train_store, self.dev_store = (self._store(data, split) for split in ("train", "dev"))
         self.train_utts = self._utterances(data, "train", self.train_store)
         self.dev_utts = self._utterances(data, "dev", self.dev_store)
+        self.waveform = self._augmented_features(data) if config.train.augment.enabled else None
         self._build(load_cmvn(data.cmvn))
         if source is not None:  # after the random build, so a new classifier starts as a fresh run's would
             self.init_record = initialise_from(self.model, source)
@@ -146,6 +148,14 @@ class Trainer:
             raise AsrError(f"{data.manifest(split)}: no usable utterances")
         return kept
 
+    def _augmented_features(self, data):
+        """Waveform augmentation of the training utterances (train.augment), from their audio files."""
+        audio_paths = {row["id"]: row["audio"] for row in load_manifest(data.manifest("train"))}
+        model = self.config.model
+        log.info("train: waveform augmentation on: every epoch computes the augmented utterances' features")
+        return AugmentedFeatures(self.config.train.augment, self.config.features, audio_paths, self.train_store,
+                                 lambda utterance: min_input_frames(utterance.label, model.stack, model.skip))
+
     def plan(self, epoch):
         t = self.config.train
         return plan_batches([u.num_frames for u in self.train_utts], t.batch_frames, t.max_batch_utterances,
@@ -172,7 +182,7 @@ class Trainer:
 
         def make_dataset(replicas, local):
             return batch_dataset(self.train_store, self.train_utts, plan, augment, seed=[t.seed, state.epoch],
-                                 first=state.batch_in_epoch, replicas=replicas, local=local)
+                                 first=state.batch_in_epoch, replicas=replicas, local=local, waveform=self.waveform)
 
         return distributed_batches(self.distribution, make_dataset)
 

@@ -1,0 +1,56 @@
+"""Training features heard through the waveform augmenter: fresh log-mels from the audio at every draw.
+
+The feature stage's shards hold the clean features; with `train.augment` on, each time the input pipeline
+draws a training utterance it reads the audio, passes it through asr.augment's Augmenter with a generator
+seeded by the utterance's place in the epoch's plan, and computes the log-mels with the same function and
+settings as the shards (asr.data.features.log_mel), so an augmented utterance differs from its shard only
+by what the augmenter did. Every epoch hears other versions; a resumed run hears what the uninterrupted
+one would have, since the seed depends on (seed, epoch, batch, position) only.
+"""
+
+import numpy as np
+
+from asr.augment.pipeline import Augmenter
+from asr.data.audio import load_audio
+from asr.data.features import log_mel
+
+# babble: this many other training utterances talk at once behind the one being learned
+BABBLE_TALKERS = (3, 6)
+
+
+class AugmentedFeatures:
+    """`features(utterance, rng)` -> (T, n_mels) float32: the utterance's audio augmented, as log-mels.
+
+    audio_paths: utterance id -> audio file; store: the clean shards (used when the augmenter leaves the
+    audio as it is, and when a speed-up makes it too short for its label); min_frames(utterance): fewest
+    input frames CTC needs for the utterance's label.
+    """
+
+    def __init__(self, augment_config, feature_config, audio_paths, store, min_frames):
+        self.feature_config, self.audio_paths = feature_config, audio_paths
+        self.store, self.min_frames = store, min_frames
+        self._ids = sorted(audio_paths)  # babble draws by index: the same rng picks the same talkers
+        self.augmenter = Augmenter(augment_config, feature_config.sample_rate, babble_source=self.babble)
+
+    def audio(self, utt_id):
+        return load_audio(self.audio_paths[utt_id], self.feature_config.sample_rate)
+
+    def babble(self, rng):
+        """A few random training utterances overlaid (each scaled to unit power), for babble noise."""
+        talkers = rng.choice(len(self._ids), int(rng.integers(BABBLE_TALKERS[0], BABBLE_TALKERS[1] + 1)),
+                             replace=False)
+        voices = [self.audio(self._ids[i]) for i in talkers]
+        mixed = np.zeros(max(len(v) for v in voices), np.float32)
+        for voice in voices:
+            mixed[:len(voice)] += voice / (np.sqrt(np.mean(voice ** 2)) + 1e-9)
+        return mixed
+
+    def features(self, utterance, rng):
+        applied = []
+        samples = self.augmenter(self.audio(utterance.id), rng, applied)
+        if not applied:
+            return self.store[utterance.id]
+        features = log_mel(samples, self.feature_config)
+        if len(features) < self.min_frames(utterance):  # sped up past what its label needs: keep it clean
+            return self.store[utterance.id]
+        return features
