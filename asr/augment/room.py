@@ -2,7 +2,9 @@
 
 Each wall reflection is a mirror-image source; an image n reflections away arrives after its distance / c
 with amplitude beta ** n / distance. One absorption for all six walls comes from the requested RT60 by
-Sabine's formula. The images along each axis are independent, so positions and reflection counts are built
+Sabine's formula. A shoebox with uniform absorption decays more slowly than Sabine says (its field is not
+diffuse: images along the longest axis meet fewest walls), by about 1.4x, so the simulated response's decay
+is measured and an exponential envelope brings it to the requested RT60. The images along each axis are independent, so positions and reflection counts are built
 per axis and combined by broadcasting: no loop over images.
 """
 
@@ -58,9 +60,32 @@ def wall_reflection(room, rt60):
     return float(np.sqrt(1.0 - absorption))
 
 
+def decay_seconds(response, sample_rate):
+    """RT60 of a response from the -5 to -25 dB stretch of its Schroeder curve (T20 x 3); None if it has none."""
+    energy = np.cumsum(np.square(response[::-1], dtype=np.float64))[::-1]  # energy still to come at each tap
+    curve = 10 * np.log10(np.maximum(energy / energy[0], 1e-30))
+    fit = (curve <= -5) & (curve >= -25)
+    if fit.sum() < 2:
+        return None
+    return -60.0 / np.polyfit(np.flatnonzero(fit) / sample_rate, curve[fit], 1)[0]
+
+
+def match_decay(response, rt60, sample_rate):
+    """The response times the exponential that turns its measured decay into `rt60`'s (60 dB per rt60 s)."""
+    measured = decay_seconds(response, sample_rate)
+    if measured is None or measured <= 0:
+        return response
+    db_per_second = 60.0 / rt60 - 60.0 / measured  # the extra decay to add (negative: less)
+    t = np.arange(len(response)) / sample_rate
+    return (response * 10.0 ** (-db_per_second * t / 20.0)).astype(np.float32)
+
+
 def random_room_response(rng, rt60, sample_rate):
     """(taps,) float32 response of a random room, talker and microphone (all drawn from rng) for `rt60`."""
     room = np.array([rng.uniform(low, high) for low, high in ROOM_METRES])
     source, mic = (rng.uniform(WALL_MARGIN, room - WALL_MARGIN) for _ in range(2))
     seconds = rt60 * CUT_DB / 60.0
-    return image_method(room, source, mic, wall_reflection(room, rt60), seconds, sample_rate)
+    response = image_method(room, source, mic, wall_reflection(room, rt60), seconds, sample_rate)
+    for _ in range(2):  # the cut end bends the Schroeder curve: a second pass removes what the first missed
+        response = match_decay(response, rt60, sample_rate)
+    return response
