@@ -4,8 +4,9 @@ Each wall reflection is a mirror-image source; an image n reflections away arriv
 with amplitude beta ** n / distance. One absorption for all six walls comes from the requested RT60 by
 Sabine's formula. A shoebox with uniform absorption decays more slowly than Sabine says (its field is not
 diffuse: images along the longest axis meet fewest walls), by about 1.4x, so the simulated response's decay
-is measured and an exponential envelope brings it to the requested RT60. The images along each axis are independent, so positions and reflection counts are built
-per axis and combined by broadcasting: no loop over images.
+is measured and an exponential envelope brings it to the requested RT60.
+The images along each axis are independent, so positions and reflection counts are built per axis and
+combined by broadcasting: no loop over images.
 """
 
 import numpy as np
