@@ -4,6 +4,8 @@ and one inverse FFT turns them into samples."""
 
 import numpy as np
 
+from asr.augment.signal import fft_size
+
 # Below this the shaping stays flat: a 1/f² spectrum down to 0 Hz would put nearly all the noise's power in
 # a drift under the features' lowest band (20 Hz) and the "SNR" would be inaudible
 FLOOR_HZ = 40.0
@@ -15,12 +17,12 @@ def white(rng, length):
 
 def coloured(rng, length, slope, sample_rate):
     """(length,) float32 noise whose power spectrum falls as f ** -slope above FLOOR_HZ."""
-    bins = length // 2 + 1
-    spectrum = rng.standard_normal(bins) + 1j * rng.standard_normal(bins)  # (bins,) complex
-    hz = np.fft.rfftfreq(length, 1.0 / sample_rate)
+    size = fft_size(max(length, 1))  # made a little longer, at a fast FFT length, and cut
+    spectrum = rng.standard_normal((size // 2 + 1, 2)).view(np.complex128)[:, 0]  # (bins,) complex Gaussian
+    hz = np.fft.rfftfreq(size, 1.0 / sample_rate)
     spectrum *= np.maximum(hz, FLOOR_HZ) ** (-slope / 2.0)
     spectrum[0] = 0.0  # no DC offset
-    return np.fft.irfft(spectrum, length).astype(np.float32)
+    return np.fft.irfft(spectrum, size)[:length].astype(np.float32)
 
 
 def make_white(section, context):

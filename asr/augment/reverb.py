@@ -10,17 +10,11 @@ import numpy as np
 
 from asr.augment.audio_folder import read_all, scan
 from asr.augment.room import random_room_response
-from asr.augment.signal import draw, power
+from asr.augment.signal import draw, fft_size, power
 
 BANK_SIZE = 64  # rooms enough that no one room shapes training; 64 x ~20 ms to make them all
 BANK_SEED = 20260  # fixed: the same bank in every run, so a seed reproduces the run
 MAX_RIR_SECONDS = 2.0  # a user's response is cut here (longer tails are far below the direct sound)
-
-
-def fft_size(n):
-    """The smallest (1, 3, 5, 9, 15 or 25) x 2^k ≥ n: an FFT length numpy transforms fast, at most
-    ~20 % above n where the next power of two can be 100 % above."""
-    return min(base << max(0, int(np.ceil(np.log2(n / base)))) for base in (1, 3, 5, 9, 15, 25))
 
 
 def convolve(samples, response):

@@ -15,6 +15,13 @@ def draw(rng, interval):
     return float(rng.uniform(low, high))
 
 
+def fft_size(n):
+    """The smallest (1, 3, 5, 9, 15 or 25) x 2^k ≥ n: an FFT length numpy transforms fast, at most ~20 %
+    above n. Utterance lengths are arbitrary, and an FFT of a length with a large prime factor is many
+    times slower."""
+    return min(base << max(0, int(np.ceil(np.log2(n / base)))) for base in (1, 3, 5, 9, 15, 25))
+
+
 def fit_length(samples, length):
     """(length,) float32: `samples` cut or zero-padded at the end, so a transform keeps the input's length."""
     samples = np.asarray(samples, np.float32)

@@ -7,7 +7,7 @@ transcript alignment stay as they were; only what a phone line loses is gone.
 import numpy as np
 import soxr
 
-from asr.augment.signal import fit_length
+from asr.augment.signal import fft_size, fit_length
 
 PHONE_RATE = 8000
 BAND_HZ = (300.0, 3400.0)
@@ -18,12 +18,13 @@ QUALITY = "MQ"
 
 def band_pass(samples, rate):
     """The samples with only BAND_HZ kept, by shaping their spectrum (one FFT each way)."""
-    spectrum = np.fft.rfft(samples)
-    hz = np.fft.rfftfreq(len(samples), 1.0 / rate)
+    size = fft_size(max(len(samples), 1))  # zero-padded to a fast FFT length
+    spectrum = np.fft.rfft(samples, size)
+    hz = np.fft.rfftfreq(size, 1.0 / rate)
     below = np.clip((hz - (BAND_HZ[0] - EDGE_HZ)) / EDGE_HZ, 0.0, 1.0)  # 0 below the skirt, 1 inside
     above = np.clip(((BAND_HZ[1] + EDGE_HZ) - hz) / EDGE_HZ, 0.0, 1.0)
     gain = np.sin(0.5 * np.pi * below) ** 2 * np.sin(0.5 * np.pi * above) ** 2
-    return np.fft.irfft(spectrum * gain, len(samples)).astype(np.float32)
+    return np.fft.irfft(spectrum * gain, size)[:len(samples)].astype(np.float32)
 
 
 def mu_law(samples):
