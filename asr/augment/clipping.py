@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from asr.augment.signal import draw
+from asr.augment.steps import one_draw_step
 
 
 def clip_at(samples, fraction):
@@ -13,8 +13,4 @@ def clip_at(samples, fraction):
 
 
 def make(section, context):
-    def clipping(samples, rng, applied):
-        fraction = draw(rng, section.fraction)
-        applied.append(f"clipping at {fraction:.2f} of peak")
-        return clip_at(samples, fraction)
-    return clipping
+    return one_draw_step(clip_at, section.fraction, "clipping at {:.2f} of peak".format)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from asr.augment.signal import draw
+from asr.augment.steps import one_draw_step
 
 
 def apply_gain(samples, db):
@@ -10,8 +10,4 @@ def apply_gain(samples, db):
 
 
 def make(section, context):
-    def gain(samples, rng, applied):
-        db = draw(rng, section.db)
-        applied.append(f"gain {db:+.1f} dB")
-        return apply_gain(samples, db)
-    return gain
+    return one_draw_step(apply_gain, section.db, "gain {:+.1f} dB".format)

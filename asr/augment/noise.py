@@ -7,7 +7,8 @@ mean power, so "10 dB" means the same for a clipped command and for a sentence w
 import numpy as np
 
 from asr.augment.registry import noise_source_builder
-from asr.augment.signal import active_power, draw, power
+from asr.augment.signal import active_power, power
+from asr.augment.steps import draw
 
 
 def add_noise(samples, noise, snr_db):

@@ -4,8 +4,9 @@ resampled back to the original length, which raises every frequency by the ratio
 import numpy as np
 import soxr
 
-from asr.augment.signal import draw, fit_length
+from asr.augment.signal import fit_length
 from asr.augment.speed import QUALITY
+from asr.augment.steps import one_draw_step
 from asr.augment.tempo import change_tempo
 
 
@@ -20,8 +21,5 @@ def shift_pitch(samples, semitones, sample_rate):
 
 
 def make(section, context):
-    def pitch(samples, rng, applied):
-        semitones = draw(rng, section.semitones)
-        applied.append(f"pitch {semitones:+.2f} st")
-        return shift_pitch(samples, semitones, context.sample_rate)
-    return pitch
+    return one_draw_step(lambda samples, semitones: shift_pitch(samples, semitones, context.sample_rate),
+                         section.semitones, "pitch {:+.2f} semitones".format)

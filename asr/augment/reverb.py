@@ -10,7 +10,8 @@ import numpy as np
 
 from asr.augment.audio_folder import read_all, scan
 from asr.augment.room import random_room_response
-from asr.augment.signal import draw, fft_size, power
+from asr.augment.signal import fft_size, power
+from asr.augment.steps import draw
 
 BANK_SIZE = 64  # rooms enough that no one room shapes training; 64 x ~20 ms to make them all
 BANK_SEED = 20260  # fixed: the same bank in every run, so a seed reproduces the run

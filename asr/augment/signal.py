@@ -9,12 +9,6 @@ ACTIVE_FRAME = 320
 ACTIVE_RANGE_DB = 40.0
 
 
-def draw(rng, interval):
-    """A value drawn uniformly from [low, high]."""
-    low, high = interval
-    return float(rng.uniform(low, high))
-
-
 def fft_size(n):
     """The smallest (1, 3, 5, 9, 15 or 25) x 2^k ≥ n: an FFT length numpy transforms fast, at most ~20 %
     above n. Utterance lengths are arbitrary, and an FFT of a length with a large prime factor is many

@@ -4,7 +4,7 @@ tempo and pitch change together and the length becomes length / factor."""
 import numpy as np
 import soxr
 
-from asr.augment.signal import draw
+from asr.augment.steps import one_draw_step
 
 # soxr's medium quality: its ~-100 dB stopband is far below what log-mel features resolve, at about half
 # the cost of HQ
@@ -19,8 +19,5 @@ def change_speed(samples, factor, sample_rate):
 
 
 def make(section, context):
-    def speed(samples, rng, applied):
-        factor = draw(rng, section.range)
-        applied.append(f"speed x{factor:.3f}")
-        return change_speed(samples, factor, context.sample_rate)
-    return speed
+    return one_draw_step(lambda samples, factor: change_speed(samples, factor, context.sample_rate),
+                         section.range, "speed x{:.3f}".format)

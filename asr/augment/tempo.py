@@ -7,7 +7,8 @@ periods line up and the overlap-add neither cancels nor doubles the voice.
 
 import numpy as np
 
-from asr.augment.signal import draw, fit_length
+from asr.augment.signal import fit_length
+from asr.augment.steps import one_draw_step
 
 FRAME_SECONDS = 0.02  # longer than two pitch periods of even low voices (≥ 100 Hz), short against phones
 SEARCH_SECONDS = 0.005  # half a period of a 100-Hz voice each way: always room to find the same phase
@@ -42,8 +43,5 @@ def change_tempo(samples, factor, sample_rate):
 
 
 def make(section, context):
-    def tempo(samples, rng, applied):
-        factor = draw(rng, section.range)
-        applied.append(f"tempo x{factor:.3f}")
-        return change_tempo(samples, factor, context.sample_rate)
-    return tempo
+    return one_draw_step(lambda samples, factor: change_tempo(samples, factor, context.sample_rate),
+                         section.range, "tempo x{:.3f}".format)
