@@ -1,6 +1,9 @@
 """Waveform augmentation (asr/augment/): determinism, what each transform does to a signal, config checks."""
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,3 +250,27 @@ def test_augment_config_from_yaml_values():
     assert config.train.augment.enabled and config.train.augment.pitch.semitones == [-1.0, 2.0]
     assert config.train.augment.noise.sources == ["pink", "babble"]
     assert not config_from_dict({}).train.augment.enabled
+
+
+def run_preview(*args):
+    repo = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, str(repo / "tools" / "augment_preview.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=repo)
+
+
+def test_preview_writes_wavs_pngs_and_what_was_applied(tmp_path):
+    config = tmp_path / "augment.yaml"
+    config.write_text("train:\n  augment:\n    enabled: true\n    noise: {probability: 1.0, sources: [babble]}\n")
+    for name in ("a", "b"):
+        write_wav(tmp_path / f"{name}.wav", speech_like(ord(name), 1.0))
+    result = run_preview("--config", config, "--audio", tmp_path / "a.wav", tmp_path / "b.wav", "--count", 3,
+                         "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3 and all("noise babble at" in line for line in lines)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "000_a.png", "000_a.wav", "001_b.png", "001_b.wav", "002_a.png", "002_a.wav"]
+    assert sf.info(str(tmp_path / "out" / "001_b.wav")).subtype == "PCM_16"
+    missing = run_preview("--config", config, "--audio", tmp_path / "nope.wav", "--out", tmp_path / "out")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"augment_preview: {tmp_path / 'nope.wav'}: no such file"
