@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.augment import coloured_noise, room
+from asr.augment import coloured_noise, registry, room
 from asr.augment.noise import add_noise
 from asr.augment.pipeline import Augmenter, Context
 from asr.augment.pitch import shift_pitch
-from asr.augment.registry import noise_source_builder, noise_source_names, transform_builder, transform_names
 from asr.augment.signal import active_power, power
 from asr.augment.speed import change_speed
 from asr.augment.telephone import telephone_channel
@@ -44,7 +43,7 @@ def dominant_hz(samples):
 
 def everything_on(**changes):
     config = AugmentConfig(enabled=True, **changes)
-    for name in transform_names():
+    for name in registry.transform_names():
         setattr(config, name, dataclasses.replace(getattr(config, name), probability=1.0))
     return config
 
@@ -57,12 +56,12 @@ def steps():
     """(name, step) of every transform, and of noise from each generated source."""
     context = Context(RATE, babble_source)
     config = AugmentConfig()
-    for name in transform_names():
+    for name in registry.transform_names():
         if name != "noise":
-            yield name, transform_builder(name)(getattr(config, name), context)
-    for source in noise_source_names():
+            yield name, registry.transform_builder(name)(getattr(config, name), context)
+    for source in registry.noise_source_names():
         if source != "folder":
-            yield f"noise {source}", transform_builder("noise")(NoiseConfig(sources=[source]), context)
+            yield f"noise {source}", registry.transform_builder("noise")(NoiseConfig(sources=[source]), context)
 
 
 @pytest.mark.parametrize("name, step", list(steps()), ids=lambda v: v if isinstance(v, str) else "")
@@ -93,7 +92,7 @@ def test_augmenter_is_deterministic_whatever_came_before():
 def test_augmenter_reports_what_it_applied_in_order():
     applied = []
     Augmenter(everything_on(), RATE, babble_source)(speech_like(), np.random.default_rng(0), applied)
-    assert [entry.split()[0] for entry in applied] == list(transform_names())
+    assert [entry.split()[0] for entry in applied] == list(registry.transform_names())
 
 
 def test_disabled_config_leaves_samples_untouched():
@@ -127,11 +126,11 @@ def test_pitch_keeps_length_and_shifts_frequency(semitones):
     assert dominant_hz(out) == pytest.approx(300 * 2 ** (semitones / 12), abs=4)
 
 
-@pytest.mark.parametrize("source", [s for s in noise_source_names() if s != "folder"])
+@pytest.mark.parametrize("source", [s for s in registry.noise_source_names() if s != "folder"])
 @pytest.mark.parametrize("snr_db", [0.0, 12.0])
 def test_noise_at_the_requested_snr(source, snr_db):
     samples = speech_like()
-    noise = noise_source_builder(source)(NoiseConfig(), Context(RATE, babble_source))(np.random.default_rng(3),
+    noise = registry.noise_source_builder(source)(NoiseConfig(), Context(RATE, babble_source))(np.random.default_rng(3),
                                                                                       len(samples))
     mixed = add_noise(samples, noise, snr_db)
     measured = 10 * np.log10(active_power(samples) / power(mixed - samples))
@@ -169,7 +168,7 @@ def test_room_response_starts_with_direct_path_and_decays_at_rt60(rt60):
 
 
 def test_reverb_keeps_alignment_and_level():
-    step = transform_builder("reverb")(ReverbConfig(), Context(RATE))
+    step = registry.transform_builder("reverb")(ReverbConfig(), Context(RATE))
     clicks = np.zeros(RATE, np.float32)
     clicks[[4000, 12000]] = 0.5
     out = step(clicks, np.random.default_rng(0), [])
@@ -196,7 +195,7 @@ def test_noise_folder_reads_files_recursively(tmp_path):
     write_wav(tmp_path / "noise" / "free-sound" / "a.wav", sine(1000, 0.3))  # shorter than the speech: looped
     write_wav(tmp_path / "noise" / "sound-bible" / "b.flac", sine(4000, 3.0), 8000)  # 2 kHz at 8 kHz: resampled
     (tmp_path / "noise" / "LICENSE").write_text("not audio")
-    source = noise_source_builder("folder")(NoiseConfig(folder=str(tmp_path / "noise")), Context(RATE))
+    source = registry.noise_source_builder("folder")(NoiseConfig(folder=str(tmp_path / "noise")), Context(RATE))
     peaks = {round(dominant_hz(source(np.random.default_rng(seed), RATE))) for seed in range(8)}
     assert peaks == {1000, 2000}
 
@@ -208,7 +207,7 @@ def test_noise_folder_reads_files_recursively(tmp_path):
 def test_bad_noise_folder_is_one_line(tmp_path, make, message):
     folder = make(tmp_path)
     with pytest.raises(AsrError) as error:
-        noise_source_builder("folder")(NoiseConfig(folder=str(folder)), Context(RATE))
+        registry.noise_source_builder("folder")(NoiseConfig(folder=str(folder)), Context(RATE))
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
@@ -221,7 +220,7 @@ def test_reverb_from_a_folder_starts_at_the_peak(tmp_path):
     response = np.zeros(4000, np.float32)
     response[[700, 900]] = [0.8, 0.3]
     write_wav(tmp_path / "rirs" / "room.wav", response)
-    step = transform_builder("reverb")(ReverbConfig(folder=str(tmp_path / "rirs")), Context(RATE))
+    step = registry.transform_builder("reverb")(ReverbConfig(folder=str(tmp_path / "rirs")), Context(RATE))
     click = np.zeros(RATE, np.float32)
     click[1000] = 0.5
     applied = []
@@ -274,3 +273,23 @@ def test_preview_writes_wavs_pngs_and_what_was_applied(tmp_path):
     missing = run_preview("--config", config, "--audio", tmp_path / "nope.wav", "--out", tmp_path / "out")
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"augment_preview: {tmp_path / 'nope.wav'}: no such file"
+
+
+@pytest.mark.parametrize("length", [0, 1, 100, 1601])
+@pytest.mark.parametrize("silent", [False, True])
+def test_short_and_silent_inputs_stay_finite(length, silent):
+    augmenter = Augmenter(everything_on(), RATE, babble_source)
+    samples = np.zeros(length, np.float32) if silent else speech_like(seconds=length / RATE)
+    for seed in range(5):
+        out = augmenter(samples, np.random.default_rng(seed))
+        assert out.dtype == np.float32 and np.all(np.isfinite(out)) and np.abs(out).max(initial=0) <= 1
+
+
+def test_a_registered_noise_source_is_a_config_choice():
+    registry.register_noise_source("test_square", lambda section, context: lambda rng, length: np.sign(
+        np.sin(2 * np.pi * 100 * np.arange(length) / context.sample_rate)).astype(np.float32))
+    config = config_from_dict({"train": {"augment": {"enabled": True, "noise": {
+        "probability": 1.0, "snr_db": [-10, -10], "sources": ["test_square"]}}}}).train.augment
+    applied = []
+    out = Augmenter(config, RATE)(sine(1000, level=0.01), np.random.default_rng(0), applied)
+    assert "noise test_square at -10.0 dB SNR" in applied and dominant_hz(out) == pytest.approx(100, abs=2)
