@@ -9,9 +9,12 @@ The reverb bank is filled before timing (its ~1 s is paid once per Augmenter, no
 
 import argparse
 import dataclasses
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 from threadpoolctl import threadpool_limits
 
 from asr.augment.pipeline import Augmenter
@@ -50,6 +53,15 @@ def timed(config, utterances, babble, rngs):
     return per_utterance_ms(lambda samples: augmenter(samples, next(rngs)), utterances)
 
 
+def noise_folder(root, rng):
+    """A MUSAN-like folder: 30-s files, two at 16 kHz and one at 44.1 kHz (read and resampled)."""
+    for index, rate in enumerate((SAMPLE_RATE, SAMPLE_RATE, 44100)):
+        path = Path(root) / f"set{index}" / f"noise{index}.wav"
+        path.parent.mkdir(parents=True)
+        sf.write(path, 0.1 * rng.standard_normal(30 * rate), rate, subtype="PCM_16")
+    return str(root)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--utterances", type=int, default=200)
@@ -65,10 +77,13 @@ def main():
     rngs = (np.random.default_rng([7, i]) for i in range(10 ** 9))
     mel = per_utterance_ms(log_mel, utterances)
     print(f"{args.utterances} utterances of {args.seconds} s; log_mel {mel:.2f} ms per utterance")
-    print(f"{'transform (always applied)':36} {'ms':>7} {'x log_mel':>10}")
+    print(f"{'transform (always applied)':40} {'ms':>7} {'x log_mel':>10}")
     rows = [(name, only(name)) for name in transform_names() if name != "noise"]
     rows += [(f"noise {source}", only("noise", sources=[source])) for source in noise_source_names()
              if source != "folder"]
+    folder = tempfile.TemporaryDirectory()
+    rows.append(("noise folder (16 kHz and 44.1 kHz files)",
+                 only("noise", sources=["folder"], folder=noise_folder(folder.name, rng))))
     defaults = AugmentConfig(enabled=True)
     rows.append(("Augmenter, default AugmentConfig", defaults))
     with_babble = dataclasses.replace(defaults, noise=dataclasses.replace(
@@ -76,7 +91,8 @@ def main():
     rows.append(("Augmenter, defaults + babble", with_babble))
     for label, config in rows:
         ms = timed(config, utterances, babble, rngs)
-        print(f"{label:36} {ms:7.2f} {ms / mel:10.2f}")
+        print(f"{label:40} {ms:7.2f} {ms / mel:10.2f}")
+    folder.cleanup()
 
 
 if __name__ == "__main__":

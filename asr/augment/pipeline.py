@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 class Context:
     """What transforms are built with besides their config section."""
     sample_rate: int
-    # babble noise: rng -> mono float32 samples of another utterance at sample_rate
+    # babble noise: rng -> mono float32 samples of another utterance at sample_rate; it must choose the
+    # utterance with that rng only, or the Augmenter's output stops being a function of its rng
     babble_source: Optional[Callable] = None
 
 
@@ -46,6 +47,9 @@ class Augmenter:
         self.steps = [(name, getattr(config, name).probability,
                        transform_builder(name)(getattr(config, name), context) if getattr(config, name).probability
                        > 0 else None) for name in transform_names()] if config.enabled else []
+        if self.steps:
+            log.info("waveform augmentation: %s", ", ".join(f"{name} p={probability:g}"
+                                                            for name, probability, _ in self.steps if probability))
 
     def __call__(self, samples, rng, applied=None):
         """(N,) float32 in [-1, 1] -> (M,) float32 in [-1, 1] (M ≠ N only after speed or tempo).
