@@ -296,7 +296,7 @@ def _check_value(kind, value, name, source):
     if name in ITEM_CHOICES:
         _check_items(value, ITEM_CHOICES[name](), name, source)
     if name in INTERVALS:
-        _check_interval(value, INTERVALS[name], name, source)
+        value = _check_interval(value, INTERVALS[name], name, source)
     return value
 
 
@@ -307,13 +307,14 @@ def _check_items(values, choices, name, source):
 
 
 def _check_interval(value, bounds, name, source):
+    """[low, high] as floats; AsrError unless both are numbers within `bounds` and low ≤ high."""
     if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise AsrError(f"{source}: '{name}' must be [low, high], got {value!r}")
     for end in value:
         check_range(end, bounds, f"{source}: '{name}' ends")
     if value[0] > value[1]:
         raise AsrError(f"{source}: '{name}' must be [low, high] with low ≤ high, got {value!r}")
-    value[:] = [float(v) for v in value]
+    return [float(v) for v in value]
 
 
 def _check_together(config, source):

@@ -293,3 +293,11 @@ def test_a_registered_noise_source_is_a_config_choice():
     applied = []
     out = Augmenter(config, RATE)(sine(1000, level=0.01), np.random.default_rng(0), applied)
     assert "noise test_square at -10.0 dB SNR" in applied and dominant_hz(out) == pytest.approx(100, abs=2)
+
+
+def test_every_augment_range_has_bounds():
+    from asr.config import INTERVALS
+    ranges = [f"train.augment.{name}.{f.name}" for name in registry.transform_names()
+              for f in dataclasses.fields(getattr(AugmentConfig(), name))
+              if f.name not in ("probability", "sources", "folder")]
+    assert sorted(ranges) == sorted(INTERVALS)
