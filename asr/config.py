@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from asr.augment.registry import noise_source_names
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.models.registry import encoder_names
@@ -82,6 +83,80 @@ class SpecAugmentConfig:
 
 
 @dataclass
+class SpeedConfig:
+    """Kaldi-style speed perturbation: tempo and pitch change together by a factor drawn from `range`."""
+    probability: float = 0.5
+    range: list = field(default_factory=lambda: [0.9, 1.1])
+
+
+@dataclass
+class TempoConfig:
+    """Duration scaled by 1 / a factor drawn from `range`, pitch kept (overlap-add)."""
+    probability: float = 0.0
+    range: list = field(default_factory=lambda: [0.9, 1.1])
+
+
+@dataclass
+class PitchConfig:
+    """Pitch shifted by semitones drawn from `semitones`, duration kept."""
+    probability: float = 0.0
+    semitones: list = field(default_factory=lambda: [-2.0, 2.0])
+
+
+@dataclass
+class ReverbConfig:
+    """A room impulse response: simulated (image method, RT60 in seconds drawn from `rt60`) or, when
+    `folder` is given, one of the *.wav files below it."""
+    probability: float = 0.3
+    rt60: list = field(default_factory=lambda: [0.2, 0.8])
+    folder: str = ""
+
+
+@dataclass
+class NoiseConfig:
+    """Additive noise from one of `sources` (asr.augment.registry) at an SNR in dB drawn from `snr_db`;
+    the source `folder` reads the noise files below `folder` (MUSAN layout: any *.wav/*.flac)."""
+    probability: float = 0.5
+    snr_db: list = field(default_factory=lambda: [0.0, 20.0])
+    sources: list = field(default_factory=lambda: ["white", "pink", "brown", "hum", "ambience"])
+    folder: str = ""
+
+
+@dataclass
+class TelephoneConfig:
+    """A telephone channel: 300-3400 Hz, 8 kHz, 8-bit mu-law."""
+    probability: float = 0.1
+
+
+@dataclass
+class GainConfig:
+    probability: float = 0.5
+    db: list = field(default_factory=lambda: [-10.0, 6.0])
+
+
+@dataclass
+class ClippingConfig:
+    """Hard clipping at a fraction of the peak drawn from `fraction`."""
+    probability: float = 0.0
+    fraction: list = field(default_factory=lambda: [0.3, 0.9])
+
+
+@dataclass
+class AugmentConfig:
+    """Waveform augmentation in training (asr/augment/), off unless enabled; the sections are in the order
+    asr.augment.pipeline.Augmenter applies them."""
+    enabled: bool = False
+    speed: SpeedConfig = field(default_factory=SpeedConfig)
+    tempo: TempoConfig = field(default_factory=TempoConfig)
+    pitch: PitchConfig = field(default_factory=PitchConfig)
+    reverb: ReverbConfig = field(default_factory=ReverbConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    telephone: TelephoneConfig = field(default_factory=TelephoneConfig)
+    gain: GainConfig = field(default_factory=GainConfig)
+    clipping: ClippingConfig = field(default_factory=ClippingConfig)
+
+
+@dataclass
 class TrainConfig:
     """Optimisation and data pipeline (asr/training/, asr/data/)."""
     max_epochs: int = 10
@@ -99,6 +174,7 @@ class TrainConfig:
     precision: str = "auto"
     max_skipped_batches: int = 20  # stop when this many batches in a row have a non-finite loss
     spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     seed: int = 1234
 
 
@@ -126,6 +202,8 @@ PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 # allowed values; a registry's names are read when a config is checked, so registered additions count
 CHOICES = {"model.encoder": encoder_names, "decode.strategy": strategy_names,
            "train.early_stopping_metric": lambda: ("dev_wer", "dev_loss"), "train.precision": lambda: PRECISIONS}
+# list settings whose every item is one of a registry's names
+ITEM_CHOICES = {"train.augment.noise.sources": noise_source_names}
 RENAMED = {"model.cell": "model.encoder (bilstm or bigru)", "train.specaugment": "train.spec_augment.enabled"}
 
 
@@ -147,8 +225,21 @@ RANGES = {
                                      "checkpoint_every_steps", "max_skipped_batches")},
     **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
     "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
+    **{f"train.augment.{k}.probability": FRACTION for k in ("speed", "tempo", "pitch", "reverb", "noise",
+                                                            "telephone", "gain", "clipping")},
     "decode.beam_width": COUNT,
     "decode.chunk_seconds": (1.0, None, False, False),  # a chunk must hold speech, and shorter ones never end
+}
+
+
+# Settings that are a [low, high] range to draw from: both ends inside these bounds, low ≤ high
+INTERVALS = {
+    "train.augment.speed.range": (0.5, 2.0, False, False), "train.augment.tempo.range": (0.5, 2.0, False, False),
+    "train.augment.pitch.semitones": (-12.0, 12.0, False, False),  # an octave either way
+    "train.augment.reverb.rt60": (0.05, 2.0, False, False),  # simulation cost grows with RT60 cubed
+    "train.augment.noise.snr_db": (-20.0, 80.0, False, False),
+    "train.augment.gain.db": (-60.0, 40.0, False, False),
+    "train.augment.clipping.fraction": (0, 1, True, False),
 }
 
 
@@ -202,7 +293,28 @@ def _check_value(kind, value, name, source):
         raise AsrError(f"{source}: '{name}' must be one of {', '.join(CHOICES[name]())}, got {value!r}")
     if name in RANGES:
         check_range(value, RANGES[name], f"{source}: '{name}'")
+    if name in ITEM_CHOICES:
+        _check_items(value, ITEM_CHOICES[name](), name, source)
+    if name in INTERVALS:
+        value = _check_interval(value, INTERVALS[name], name, source)
     return value
+
+
+def _check_items(values, choices, name, source):
+    for value in values:
+        if value not in choices:
+            raise AsrError(f"{source}: '{name}' items must be among {', '.join(choices)}, got {value!r}")
+
+
+def _check_interval(value, bounds, name, source):
+    """[low, high] as floats; AsrError unless both are numbers within `bounds` and low ≤ high."""
+    if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise AsrError(f"{source}: '{name}' must be [low, high], got {value!r}")
+    for end in value:
+        check_range(end, bounds, f"{source}: '{name}' ends")
+    if value[0] > value[1]:
+        raise AsrError(f"{source}: '{name}' must be [low, high] with low ≤ high, got {value!r}")
+    return [float(v) for v in value]
 
 
 def _check_together(config, source):
@@ -212,6 +324,10 @@ def _check_together(config, source):
              (f.win_length <= f.n_fft, "'features.win_length' must not exceed 'features.n_fft'"),
              (f.fmin < f.fmax <= f.sample_rate / 2, "'features.fmin' < 'features.fmax' ≤ half "
                                                    "'features.sample_rate' must hold")]
+    noise = config.train.augment.noise
+    pairs += [(bool(noise.sources), "'train.augment.noise.sources' must list at least one source"),
+              (("folder" in noise.sources) == bool(noise.folder),
+               "'train.augment.noise.folder' is given exactly when 'train.augment.noise.sources' lists folder")]
     for ok, problem in pairs:
         if not ok:
             raise AsrError(f"{source}: {problem}")
