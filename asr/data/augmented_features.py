@@ -8,14 +8,9 @@ by what the augmenter did. Every epoch hears other versions; a resumed run hears
 one would have, since the seed depends on (seed, epoch, batch, position) only.
 """
 
-import numpy as np
-
 from asr.augment.pipeline import Augmenter
 from asr.data.audio import load_audio
 from asr.data.features import log_mel
-
-# babble: this many other training utterances talk at once behind the one being learned
-BABBLE_TALKERS = (3, 6)
 
 
 class AugmentedFeatures:
@@ -36,14 +31,8 @@ class AugmentedFeatures:
         return load_audio(self.audio_paths[utt_id], self.feature_config.sample_rate)
 
     def babble(self, rng):
-        """A few random training utterances overlaid (each scaled to unit power), for babble noise."""
-        talkers = rng.choice(len(self._ids), int(rng.integers(BABBLE_TALKERS[0], BABBLE_TALKERS[1] + 1)),
-                             replace=False)
-        voices = [self.audio(self._ids[i]) for i in talkers]
-        mixed = np.zeros(max(len(v) for v in voices), np.float32)
-        for voice in voices:
-            mixed[:len(voice)] += voice / (np.sqrt(np.mean(voice ** 2)) + 1e-9)
-        return mixed
+        """Another training utterance, chosen with rng only (babble noise mixes a few of them)."""
+        return self.audio(self._ids[int(rng.integers(len(self._ids)))])
 
     def features(self, utterance, rng):
         applied = []
