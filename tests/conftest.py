@@ -17,7 +17,8 @@ configure_logging()  # library log lines reach stdout/stderr as under the CLI (c
 TINY = {
     "corpus": {"train_sentences": 40, "dev_sentences": 8, "test_sentences": 8, "unseen_voice_sentences": 8,
                "unseen_voices": 3, "max_words": 6, "accents": ["en-us", "en-gb"],
-               "variants": ["m1", "m3", "f2", "f4"], "seed": 7},
+               "variants": ["m1", "m3", "f2", "f4"], "unseen_engine_sentences": 4, "adapt_sentences": 2,
+               "seed": 7},
     "features": {"utterances_per_shard": 16},
     "model": {"layers": 2, "units": 48, "dropout": 0.0},
     "train": {"max_epochs": 2, "batch_frames": 4000, "max_batch_utterances": 16, "warmup_steps": 2,
@@ -38,8 +39,10 @@ def asr(*args, env=None, prefix=()):
 
 
 def needs_espeak():
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
+    """Skips a test that needs the corpus's speech engines (`make test` installs them) when one is missing."""
+    for program in ("espeak-ng", "flite", "festival"):
+        if shutil.which(program) is None:
+            pytest.skip(f"{program} is not installed")
 
 
 @pytest.fixture(scope="session")
