@@ -60,7 +60,8 @@ def _write(job, audio):
 
 
 def speak(engine, text, voice, out_wav, gain_db=None, **prosody):
-    """Speak one text to out_wav; prosody as the engine's prosody() gives it. The duration in seconds."""
+    """Speak one text to out_wav (kept if already there); prosody as the engine's prosody() gives it.
+    The duration in seconds."""
     job = {"id": Path(out_wav).stem, "engine": engine, "voice": voice, "text": text, "wav": str(out_wav),
            "gain_db": gain_db, **prosody}
     (_, outcome), = speak_chunk([job])
