@@ -38,7 +38,7 @@ def asr(*args, env=None, prefix=()):
                           capture_output=True, text=True, timeout=900)
 
 
-def needs_espeak():
+def needs_engines():
     """Skips a test that needs the corpus's speech engines (`make test` installs them) when one is missing."""
     for program in ("espeak-ng", "flite", "festival"):
         if shutil.which(program) is None:
@@ -53,7 +53,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory, tiny_config):
     """data_dir with manifests/ and features/ of a tiny synthetic corpus."""
-    needs_espeak()
+    needs_engines()
     from asr.data.compute_features import compute_features
     from data_prep.synth_en import prepare_synth_en
     data_dir = tmp_path_factory.mktemp("tiny_data")

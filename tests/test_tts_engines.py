@@ -15,7 +15,7 @@ from asr.data.manifest import load_manifest
 from asr.errors import AsrError
 from data_prep.synth_en import split_sentences, split_voices, utterance_jobs
 from data_prep.tts import speak, speak_chunk
-from tests.conftest import needs_espeak
+from tests.conftest import needs_engines
 
 TEXT = "the cat sat on the mat by the door"
 VOICES = [("espeak-ng", "en-us+m3", {"rate": 160, "pitch": 50}), ("flite", "kal", {"stretch": 1.0, "f0": 100}),
@@ -24,7 +24,7 @@ VOICES = [("espeak-ng", "en-us+m3", {"rate": 160, "pitch": 50}), ("flite", "kal"
 
 @pytest.mark.parametrize("engine, voice, prosody", VOICES, ids=[f"{e}:{v}" for e, v, _ in VOICES])
 def test_each_engine_writes_16_khz_speech(tmp_path, engine, voice, prosody):
-    needs_espeak()
+    needs_engines()
     seconds = speak(engine, TEXT, voice, tmp_path / "a.wav", **prosody)
     info = sf.info(str(tmp_path / "a.wav"))
     assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
@@ -42,7 +42,7 @@ def median_f0(samples, rate=16000):
 
 @pytest.mark.parametrize("engine, voice", [("flite", "kal16"), ("festival", "kal_diphone")])
 def test_rate_pitch_and_volume_change_the_speech(tmp_path, engine, voice):
-    needs_espeak()
+    needs_engines()
     slow = speak(engine, TEXT, voice, tmp_path / "slow.wav", stretch=1.2, f0=90)
     fast = speak(engine, TEXT, voice, tmp_path / "fast.wav", stretch=0.85, f0=90)
     assert slow / fast > 1.25
@@ -95,7 +95,7 @@ def test_the_espeak_ng_splits_are_what_they_were_before_other_engines(tmp_path):
 
 
 def test_an_espeak_ng_test_utterance_is_written_as_it_was(tmp_path):
-    needs_espeak()
+    needs_engines()
     job = {"id": "dev-000000", "engine": "espeak-ng", "voice": "en-gb+f2", "speaker": "en-gb+f2", "rate": 151,
            "pitch": 33, "text": TEXT, "wav": str(tmp_path / "new.wav")}
     speak_chunk([job])
@@ -145,7 +145,7 @@ def test_an_slt_voice_is_never_spoken(tmp_path):
 
 
 def test_a_tiny_corpus_speaks_every_split_with_its_engines(tmp_path):
-    needs_espeak()
+    needs_engines()
     from data_prep.synth_en import prepare_synth_en
     corpus = dataclasses.replace(
         CorpusConfig(), train_sentences=6, dev_sentences=2, test_sentences=2, unseen_voice_sentences=2,
