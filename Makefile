@@ -1,12 +1,13 @@
 # The two commands a fresh machine needs:
 #   make run    default recipe end to end: data -> features -> train -> WER report -> a transcription
 #   make test   the test suite
-# Both create .venv with the package and install the Debian packages they need: espeak-ng and
-# wordnet-base (the corpus), irstlm (estimates the word LM), chromium (the tests that render the report and
-# drive the `asr serve` page with a fake microphone).
+# Both create .venv with the package and install the Debian packages they need: wordnet-base (the corpus's
+# sentences), espeak-ng, flite, festival, festvox-kallpc16k and festvox-kdlpc16k (its speech engines and
+# festival's voices), irstlm (estimates the word LM), chromium (the tests that render the report and drive
+# the `asr serve` page with a fake microphone).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
-DEBIAN_PACKAGES := espeak-ng wordnet-base irstlm chromium
+DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k wordnet-base irstlm chromium
 
 .PHONY: run test setup system-packages lock
 

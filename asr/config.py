@@ -29,8 +29,20 @@ class CorpusConfig:
     unseen_voices: int = 10
     min_words: int = 3
     max_words: int = 20
-    rate_wpm: list = field(default_factory=lambda: [140, 190])
-    pitch: list = field(default_factory=lambda: [25, 75])
+    rate_wpm: list = field(default_factory=lambda: [140, 190])  # espeak-ng
+    pitch: list = field(default_factory=lambda: [25, 75])  # espeak-ng's 0..99 scale
+    # train utterances pick an engine by these shares; dev, test and test_unseen_voices are espeak-ng's
+    engines: dict = field(default_factory=lambda: {"espeak-ng": 0.6, "flite": 0.4})
+    flite_voices: list = field(default_factory=lambda: ["kal", "kal16", "awb", "rms"])
+    festival_voices: list = field(default_factory=lambda: ["kal_diphone", "ked_diphone"])
+    # an engine no training utterance comes from: it speaks test_unseen_engine, and adapt_unseen_engine,
+    # a small set for fine-tuning examples that default training never reads
+    unseen_engine: str = "festival"
+    unseen_engine_sentences: int = 400
+    adapt_sentences: int = 300
+    duration_stretch: list = field(default_factory=lambda: [0.85, 1.2])  # flite and festival; > 1 is slower
+    f0_mean_hz: list = field(default_factory=lambda: [85, 140])  # flite and festival; their voices are male
+    volume_db: list = field(default_factory=lambda: [-12.0, 0.0])  # a gain on all but the espeak-ng test splits
     seed: int = 1234
 
 
@@ -213,7 +225,8 @@ COUNT, NON_NEGATIVE, POSITIVE, FRACTION = (1, None, False, False), (0, None, Fal
 RANGES = {
     **{f"corpus.{k}": COUNT for k in ("train_sentences", "dev_sentences", "test_sentences", "min_words",
                                       "max_words")},
-    **{f"corpus.{k}": NON_NEGATIVE for k in ("unseen_voice_sentences", "unseen_voices", "seed")},
+    **{f"corpus.{k}": NON_NEGATIVE for k in ("unseen_voice_sentences", "unseen_voices", "unseen_engine_sentences",
+                                             "adapt_sentences", "seed")},
     **{f"features.{k}": COUNT for k in ("sample_rate", "n_mels", "win_length", "hop_length", "n_fft",
                                         "utterances_per_shard")},
     "features.fmin": NON_NEGATIVE, "features.fmax": POSITIVE, "features.log_floor": POSITIVE,
@@ -333,6 +346,42 @@ def _check_together(config, source):
             raise AsrError(f"{source}: {problem}")
 
 
+# Speech engines of the synthetic corpus (data_prep/tts/) and the voices known to each besides espeak-ng's
+# accent+variant names. Voices named slt (flite's cmu_us_slt, festival's us_slt) are kept out of this corpus.
+TTS_VOICES = {"espeak-ng": None, "flite": ("kal", "kal16", "awb", "rms"), "festival": ("kal_diphone", "ked_diphone")}
+FORBIDDEN_VOICE = "slt"
+# corpus intervals [low, high]: the lowest low and highest high allowed
+INTERVALS = {"rate_wpm": (80, 450), "pitch": (0, 99), "duration_stretch": (0.5, 2.0), "f0_mean_hz": (50, 300),
+             "volume_db": (-40, 0)}  # a gain above 0 dB could clip
+
+
+def _check_corpus(c, source):
+    """The engines, voices and prosody intervals of the synthetic corpus."""
+    voice_lists = {"accents": c.accents, "variants": c.variants, "flite_voices": c.flite_voices,
+                   "festival_voices": c.festival_voices}
+    for key, voices in voice_lists.items():
+        if any(FORBIDDEN_VOICE in str(v) for v in voices):
+            raise AsrError(f"{source}: 'corpus.{key}': the {FORBIDDEN_VOICE} voices are kept out of this corpus")
+        known = TTS_VOICES.get(key.removesuffix("_voices"))
+        if known and not (voices and set(voices) <= set(known)):
+            raise AsrError(f"{source}: 'corpus.{key}' must be a non-empty list of {', '.join(known)}, got {voices!r}")
+    for engine, share in c.engines.items():
+        if engine not in TTS_VOICES or isinstance(share, bool) or not isinstance(share, (int, float)) or share <= 0:
+            raise AsrError(f"{source}: 'corpus.engines' maps engines ({', '.join(TTS_VOICES)}) to positive shares, "
+                           f"got {engine!r}: {share!r}")
+    if not c.engines:
+        raise AsrError(f"{source}: 'corpus.engines' must name at least one engine")
+    others = [e for e in TTS_VOICES if e != "espeak-ng" and e not in c.engines]  # espeak-ng speaks dev and test
+    if c.unseen_engine not in others:
+        raise AsrError(f"{source}: 'corpus.unseen_engine' must be an engine outside 'corpus.engines' and not "
+                       f"espeak-ng ({', '.join(others) or 'none left'}), got {c.unseen_engine!r}")
+    for key, (lowest, highest) in INTERVALS.items():
+        pair = getattr(c, key)
+        if not (len(pair) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+                and lowest <= pair[0] <= pair[1] <= highest):
+            raise AsrError(f"{source}: 'corpus.{key}' must be [low, high] within [{lowest}, {highest}], got {pair!r}")
+
+
 def _check_splits(splits, source):
     for name, parts in splits.items():
         if not (isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts)):
@@ -343,6 +392,7 @@ def config_from_dict(values, source="config"):
     config = _build(RecipeConfig, values or {}, "", source)
     _check_splits(config.splits, source)
     _check_together(config, source)
+    _check_corpus(config.corpus, source)
     return config
 
 

@@ -1,30 +1,31 @@
-"""Default corpus: WordNet 3.0 example sentences spoken by espeak-ng voices. No download needed.
+"""Default corpus: WordNet 3.0 example sentences spoken by offline TTS engines. No download needed.
 
-Needs the Debian packages `wordnet-base` (the sentences) and `espeak-ng` (the voices).
-Sentences are split by sentence with a fixed seed; some voices never appear in training and speak the
-`test_unseen_voices` split. Every utterance's voice, rate and pitch derive from (seed, utterance index),
-so a run is deterministic, and finished WAV files are skipped when the stage is re-run.
+Needs the Debian packages `wordnet-base` (the sentences) and the engines' (data_prep/tts/): `espeak-ng`,
+`flite`, `festival` with `festvox-kallpc16k` and `festvox-kdlpc16k`.
+Sentences are split by sentence with a fixed seed. dev, test and test_unseen_voices are espeak-ng's, some
+of its voices held out of training for test_unseen_voices; they are what they were before other engines
+came (same sentences, voices and audio), so models stay comparable across that change. train mixes the
+engines of `corpus.engines`; one more engine (`corpus.unseen_engine`) never speaks a training sentence
+and speaks test_unseen_engine and adapt_unseen_engine (a small set for fine-tuning examples). Every
+utterance's engine, voice, rate, pitch and volume derive from (seed, split, utterance index), so a run is
+deterministic, and finished WAV files are skipped when the stage is re-run.
 """
 
 import hashlib
-import io
 import json
 import logging
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
-from asr.data.audio import SAMPLE_RATE, to_mono
 from asr.data.manifest import is_done, write_manifests
 from asr.data.text_normalisation import NORMALISATION_VERSION, UnspellableText, normalize_text
 from asr.errors import AsrError
-from asr.fileio import write_bytes, write_text
+from asr.fileio import write_text
 from asr.layout import DataLayout
 from asr.workers import worker_pool
+from data_prep.tts import ENGINES, check_installed, speak_chunk
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,13 @@ _QUOTED = re.compile(r'"([^"]+)"')
 _UNSPEAKABLE = re.compile(r"[0-9&%$#@+=/\\_<>\[\]{}()*~^|]|\b[A-Z]{2,}\b|\b\w+\.\w")
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "jr", "sr", "co", "ltd", "inc", "no"}
 _WORD = re.compile(r"[a-z']+")
+# espeak-ng's splits from before other engines came: their sentences, voices and audio never change
+ESPEAK_SPLITS = ("dev", "test", "test_unseen_voices")
+# each split's index in its utterances' random streams: fixed, so adding a split renumbers none
+# (the first four are the places of the splits in sorted order, as they were drawn before)
+SPLIT_INDEX = {"dev": 0, "test": 1, "test_unseen_voices": 2, "train": 3, "test_unseen_engine": 4,
+               "adapt_unseen_engine": 5}
+UTTERANCES_PER_TASK = 16  # a worker's chunk: one festival process speaks that many
 
 
 def wordnet_glosses_raw(wordnet_dir=WORDNET_DIR):
@@ -103,11 +111,15 @@ def speakable_sentences(raw_sentences, min_words, max_words):
 
 
 def split_sentences(sentences, config):
-    """Seeded shuffle, then disjoint dev / test / test_unseen_voices / train sentence lists."""
+    """Seeded shuffle, then disjoint sentence lists, one per split.
+
+    The splits added with other engines come after the espeak-ng ones, so those keep their sentences."""
     order = np.random.default_rng(config.seed).permutation(len(sentences))
     shuffled = [sentences[i] for i in order]
     sizes = [("dev", config.dev_sentences), ("test", config.test_sentences),
-             ("test_unseen_voices", config.unseen_voice_sentences), ("train", config.train_sentences)]
+             ("test_unseen_voices", config.unseen_voice_sentences),
+             ("test_unseen_engine", config.unseen_engine_sentences),
+             ("adapt_unseen_engine", config.adapt_sentences), ("train", config.train_sentences)]
     splits, start = {}, 0
     for name, size in sizes:
         splits[name] = shuffled[start:start + size]
@@ -129,36 +141,39 @@ def split_voices(config):
 
 
 def utterance_jobs(splits, seen, unseen, config, wav_dir):
-    """One synthesis job per utterance; voice, rate and pitch drawn from rng(seed, split, index)."""
+    """One synthesis job per utterance; its engine, voice, prosody and gain drawn from rng(seed, split, index)."""
     jobs = []
-    for split_index, (name, texts) in enumerate(sorted(splits.items())):
-        voices = unseen if name == "test_unseen_voices" else seen
+    for name, texts in sorted(splits.items()):
         for i, text in enumerate(texts):
-            rng = np.random.default_rng([config.seed, split_index, i])
+            rng = np.random.default_rng([config.seed, SPLIT_INDEX[name], i])
+            engine = _engine(name, rng, config)
+            voices = unseen if name == "test_unseen_voices" else engine_voices(engine, seen, config)
             voice = voices[rng.integers(len(voices))]
-            jobs.append({"split": name, "id": f"{name}-{i:06d}", "text": text, "speaker": voice,
-                         "rate": int(rng.integers(config.rate_wpm[0], config.rate_wpm[1] + 1)),
-                         "pitch": int(rng.integers(config.pitch[0], config.pitch[1] + 1)),
-                         "wav": str(wav_dir / name / f"{name}-{i:06d}.wav")})
+            speaker = voice if engine == "espeak-ng" else f"{engine}:{voice}"
+            job = {"split": name, "id": f"{name}-{i:06d}", "text": text, "speaker": speaker,
+                   **ENGINES[engine].prosody(rng, config), "wav": str(wav_dir / name / f"{name}-{i:06d}.wav"),
+                   "engine": engine, "voice": voice}
+            if name not in ESPEAK_SPLITS:
+                job["gain_db"] = round(float(rng.uniform(*config.volume_db)), 2)
+            jobs.append(job)
     return jobs
 
 
-def synthesize(job):
-    """Speak one job's text to its 16 kHz WAV unless already there; returns (job, duration or error)."""
-    wav = Path(job["wav"])
-    if wav.is_file():
-        return job, sf.info(str(wav)).duration
-    command = ["espeak-ng", "-v", job["speaker"], "-s", str(job["rate"]), "-p", str(job["pitch"]),
-               "--stdout", job["text"]]
-    result = subprocess.run(command, capture_output=True)
-    if result.returncode != 0 or len(result.stdout) < 100:
-        return job, f"espeak-ng failed: {result.stderr.decode(errors='replace').strip()[:200]}"
-    samples, rate = sf.read(io.BytesIO(result.stdout), dtype="float32")
-    samples = to_mono(samples, rate)
-    buffer = io.BytesIO()  # libsndfile's write errors are no OSError: write to memory, then to disk
-    sf.write(buffer, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    write_bytes(wav, buffer.getvalue())
-    return job, len(samples) / SAMPLE_RATE
+def _engine(split, rng, config):
+    """The engine of one utterance: espeak-ng's splits stay espeak-ng's (drawing nothing, as they always
+    have), the held-out engine speaks its splits, and train draws one by the configured shares."""
+    if split in ESPEAK_SPLITS:
+        return "espeak-ng"
+    if split != "train":
+        return config.unseen_engine
+    names = sorted(config.engines)
+    shares = np.array([config.engines[n] for n in names], dtype=float)
+    return names[rng.choice(len(names), p=shares / shares.sum())]
+
+
+def engine_voices(engine, seen, config):
+    """An engine's voices: espeak-ng's training voices, or the configured list of another engine."""
+    return seen if engine == "espeak-ng" else getattr(config, f"{engine}_voices")
 
 
 def fingerprint(config):
@@ -173,18 +188,19 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     if is_done(manifest_dir, fingerprint(config)):
         log.info(f"synth_en: {manifest_dir} is complete, nothing to do")
         return manifest_dir
-    if shutil.which("espeak-ng") is None:
-        raise AsrError("espeak-ng not found (install the Debian package espeak-ng)")
+    check_installed(["espeak-ng", *sorted(config.engines), config.unseen_engine])
     sentences = speakable_sentences(wordnet_sentences(), config.min_words, config.max_words)
     splits = split_sentences(sentences, config)
     seen, unseen = split_voices(config)
     # audio of another config must never pass for this one's, so each config has its own folder
     jobs = utterance_jobs(splits, seen, unseen, config, data.wav / fingerprint(config))
-    log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training voices, "
-             f"{len(unseen)} held out; synthesising {len(jobs)} utterances")
+    log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training espeak-ng voices, "
+             f"{len(unseen)} held out; engines {', '.join(config.engines)} and, held out, {config.unseen_engine}; "
+             f"synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}
+    tasks = [jobs[i:i + UTTERANCES_PER_TASK] for i in range(0, len(jobs), UTTERANCES_PER_TASK)]
     with worker_pool(jobs_count) as pool:
-        for job, outcome in pool.imap(synthesize, jobs, chunksize=16):
+        for job, outcome in (pair for done in pool.imap(speak_chunk, tasks) for pair in done):
             if isinstance(outcome, str):
                 log.warning(f"synth_en: skipped {job['id']}: {outcome}")
                 continue

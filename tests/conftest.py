@@ -17,7 +17,8 @@ configure_logging()  # library log lines reach stdout/stderr as under the CLI (c
 TINY = {
     "corpus": {"train_sentences": 40, "dev_sentences": 8, "test_sentences": 8, "unseen_voice_sentences": 8,
                "unseen_voices": 3, "max_words": 6, "accents": ["en-us", "en-gb"],
-               "variants": ["m1", "m3", "f2", "f4"], "seed": 7},
+               "variants": ["m1", "m3", "f2", "f4"], "unseen_engine_sentences": 4, "adapt_sentences": 2,
+               "seed": 7},
     "features": {"utterances_per_shard": 16},
     "model": {"layers": 2, "units": 48, "dropout": 0.0},
     "train": {"max_epochs": 2, "batch_frames": 4000, "max_batch_utterances": 16, "warmup_steps": 2,
@@ -37,9 +38,11 @@ def asr(*args, env=None, prefix=()):
                           capture_output=True, text=True, timeout=900)
 
 
-def needs_espeak():
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
+def needs_engines():
+    """Skips a test that needs the corpus's speech engines (`make test` installs them) when one is missing."""
+    for program in ("espeak-ng", "flite", "festival"):
+        if shutil.which(program) is None:
+            pytest.skip(f"{program} is not installed")
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +53,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory, tiny_config):
     """data_dir with manifests/ and features/ of a tiny synthetic corpus."""
-    needs_espeak()
+    needs_engines()
     from asr.data.compute_features import compute_features
     from data_prep.synth_en import prepare_synth_en
     data_dir = tmp_path_factory.mktemp("tiny_data")

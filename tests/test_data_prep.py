@@ -18,7 +18,8 @@ def test_only_sentences_spoken_as_written_are_kept():
 
 def test_sentence_splits_are_disjoint_and_seeded():
     sentences = [f"sentence number {i}" for i in range(200)]
-    config = CorpusConfig(train_sentences=100, dev_sentences=20, test_sentences=20, unseen_voice_sentences=20)
+    config = CorpusConfig(train_sentences=100, dev_sentences=20, test_sentences=20, unseen_voice_sentences=20,
+                          unseen_engine_sentences=0, adapt_sentences=0)
     splits = split_sentences(sentences, config)
     sets = [set(v) for v in splits.values()]
     assert sum(len(s) for s in sets) == len(set().union(*sets)) == 160
@@ -26,11 +27,13 @@ def test_sentence_splits_are_disjoint_and_seeded():
 
 
 def test_unseen_voices_never_speak_training_data():
-    config = CorpusConfig(train_sentences=50, dev_sentences=5, test_sentences=5, unseen_voice_sentences=20)
+    config = CorpusConfig(train_sentences=50, dev_sentences=5, test_sentences=5, unseen_voice_sentences=20,
+                          unseen_engine_sentences=5, adapt_sentences=5)
     seen, unseen = split_voices(config)
     assert not set(seen) & set(unseen) and len(unseen) == config.unseen_voices
     splits = split_sentences([f"s {i} x" for i in range(100)], config)
     jobs = utterance_jobs(splits, seen, unseen, config, wav_dir=__import__("pathlib").Path("/tmp"))
+    assert {job["split"] for job in jobs} >= {"train", "test_unseen_voices"}
     for job in jobs:
         assert (job["speaker"] in unseen) == (job["split"] == "test_unseen_voices")
     assert jobs == utterance_jobs(splits, seen, unseen, config, __import__("pathlib").Path("/tmp"))
@@ -38,7 +41,7 @@ def test_unseen_voices_never_speak_training_data():
 
 def test_synth_corpus_manifests_and_idempotence(tiny_data, tiny_config, capsys):
     from data_prep.synth_en import prepare_synth_en
-    for split in ("train", "dev", "test", "test_unseen_voices"):
+    for split in ("train", "dev", "test", "test_unseen_voices", "test_unseen_engine", "adapt_unseen_engine"):
         rows = load_manifest(tiny_data / "manifests" / f"{split}.jsonl")
         assert rows and all(r["duration"] > 0.3 for r in rows)
         info = sf.info(rows[0]["audio"])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Default recipe: synthetic English speech (WordNet sentences x espeak-ng voices), BiLSTM-CTC.
+# Default recipe: synthetic English speech (WordNet sentences x espeak-ng, flite and festival voices), BiLSTM-CTC.
 #   ./run.sh [--config conf/small.yaml] [--data DIR] [--stage N] [--stop-stage N]
 # --data: the data directory (default data/<config name>); e.g. conf/streaming.yaml --data data/small trains
 # the streaming model on the default run's corpus, features and LM (same corpus and features sections).
