@@ -25,6 +25,8 @@ from asr.errors import AsrError
 from asr.fileio import write_text
 from asr.layout import DataLayout
 from asr.workers import worker_pool
+from data_prep.noisy_test import NAME as NOISY_TEST
+from data_prep.noisy_test import noisy_rows
 from data_prep.tts import ENGINES, check_installed, speak_chunk
 
 log = logging.getLogger(__name__)
@@ -207,6 +209,7 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
             rows[job["split"]].append({"id": job["id"], "audio": str(Path(job["wav"]).resolve()),
                                        "duration": round(outcome, 3), "text": job["text"],
                                        "speaker": job["speaker"]})
+    rows[NOISY_TEST] = noisy_rows(rows["test"], rows["train"], data.wav / fingerprint(config), config.seed)
     write_manifests(manifest_dir, rows, fingerprint(config))
     hours = sum(r["duration"] for r in rows["train"]) / 3600
     log.info(f"synth_en: wrote {', '.join(f'{k}={len(v)}' for k, v in rows.items())} utterances "

@@ -12,9 +12,14 @@ from asr.training.trainer import Trainer, train
 from tests.conftest import TINY
 
 
-def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path):
+@pytest.mark.parametrize("augment", [False, True], ids=["clean", "waveform-augmented"])
+def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path, augment):
     values = json.loads(json.dumps(TINY))
     values["model"]["dropout"] = 0.2  # its random-generator state must come back too
+    if augment:  # a resumed run must hear the augmented utterances the uninterrupted one heard
+        values["train"]["augment"] = {"enabled": True, "speed": {"probability": 0.5},
+                                      "noise": {"probability": 0.5, "sources": ["pink", "babble"]},
+                                      "reverb": {"probability": 0.3}}
     tiny_config = config_from_dict(values)
     straight = Trainer(tiny_config, tiny_data, tmp_path / "straight")
     straight.fit()

@@ -25,7 +25,7 @@ done
 name=$(basename "$config" .yaml)
 data=${data:-data/$name}
 exp=exp/$name
-splits=(dev test test_unseen_voices)
+splits=(dev test test_unseen_voices test_unseen_engine test_noisy)
 
 step() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
