@@ -68,24 +68,6 @@ def test_padding_and_a_channel_gain_change_no_logit(encoder):
         np.testing.assert_allclose(alone[0], logits[i, :m], atol=1e-5)
 
 
-@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2)])
-def test_onnx_gives_the_keras_logits_of_an_utterance_normalised_model(encoder, stack, skip):
-    import onnxruntime as ort
-
-    from asr.models.onnx_graph import acoustic_model_onnx
-    from asr.models.predict import tf_predictor
-    model = utterance_model(encoder, stack=stack, skip=skip)
-    proto = acoustic_model_onnx(model)
-    assert not any(init.name.startswith("cmvn_") for init in proto.graph.initializer)  # no global statistics
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    features, lengths = padded_batch(3)
-    logits, out_lengths = session.run(None, {"features": features, "lengths": lengths})
-    tf_logits, tf_lengths = tf_predictor(model)(features, lengths)
-    np.testing.assert_array_equal(out_lengths, tf_lengths)
-    for i, n in enumerate(tf_lengths):
-        np.testing.assert_allclose(logits[i, :n], tf_logits[i, :n], atol=1e-5)
-
-
 def test_int8_export_keeps_the_normalisation(tmp_path):
     import onnxruntime as ort
 
