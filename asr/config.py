@@ -11,7 +11,7 @@ import yaml
 from asr.augment.registry import noise_source_names
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
-from asr.models.registry import encoder_names
+from asr.models.registry import encoder_class, encoder_names
 
 
 @dataclass
@@ -82,6 +82,10 @@ class ModelConfig:
     lookahead: int = 0
     # output symbols: empty for characters (a-z, apostrophe, space), else a list such as TIMIT's 39 phones
     vocabulary: list = field(default_factory=list)
+    # how the model normalises its log-mel input (asr.models.normalisation): "global", one mean and std of
+    # the training features kept in the weights; "utterance", each utterance's own mean and std (no
+    # channel level or colour carried over from training; needs the whole utterance, so no streaming)
+    normalisation: str = "global"
 
 
 @dataclass
@@ -211,9 +215,11 @@ class RecipeConfig:
 
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+NORMALISATIONS = ("global", "utterance")
 # allowed values; a registry's names are read when a config is checked, so registered additions count
 CHOICES = {"model.encoder": encoder_names, "decode.strategy": strategy_names,
-           "train.early_stopping_metric": lambda: ("dev_wer", "dev_loss"), "train.precision": lambda: PRECISIONS}
+           "train.early_stopping_metric": lambda: ("dev_wer", "dev_loss"), "train.precision": lambda: PRECISIONS,
+           "model.normalisation": lambda: NORMALISATIONS}
 # list settings whose every item is one of a registry's names
 ITEM_CHOICES = {"train.augment.noise.sources": noise_source_names}
 RENAMED = {"model.cell": "model.encoder (bilstm or bigru)", "train.specaugment": "train.spec_augment.enabled"}
@@ -344,6 +350,17 @@ def _check_together(config, source):
     for ok, problem in pairs:
         if not ok:
             raise AsrError(f"{source}: {problem}")
+    check_normalisation(config.model, source)
+
+
+def check_normalisation(model, source):
+    """AsrError unless the ModelConfig's normalisation suits its encoder: a streaming encoder (its class's
+    `streams`) has not seen the utterance's end when it must emit, so it cannot divide by the utterance's
+    statistics. The encoder's class is imported (TensorFlow) only for an utterance-normalised model."""
+    if model.normalisation == "utterance" and encoder_class(model.encoder).streams:
+        raise AsrError(f"{source}: 'model.normalisation' utterance needs the whole utterance and encoder "
+                       f"{model.encoder!r} streams; use global (a sliding-window normalisation would be the "
+                       "streaming form, and asr has none)")
 
 
 # Speech engines of the synthetic corpus (data_prep/tts/) and the voices known to each besides espeak-ng's

@@ -21,6 +21,8 @@ def test_recipe_configs_load(path):
     ("model:\n  units: big\n", "'model.units' must be int"),
     ("model:\n  encoder: rnn\n", "'model.encoder' must be one of bilstm, bigru"),
     ("model:\n  cell: gru\n", "'model.cell' is now 'model.encoder (bilstm or bigru)'"),
+    ("model:\n  normalisation: cepstral\n", "'model.normalisation' must be one of global, utterance"),
+    ("model:\n  encoder: lstm_lookahead\n  normalisation: utterance\n", "a sliding-window normalisation"),
     ("train:\n  specaugment: false\n", "'train.specaugment' is now 'train.spec_augment.enabled'"),
     ("decode:\n  strategy: viterbi\n", "'decode.strategy' must be one of greedy, beam, beam_lm"),
     ("train: 3\n", "'train' must be a mapping"),

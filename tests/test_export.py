@@ -41,9 +41,11 @@ def test_onnx_gives_the_tensorflow_outputs_on_a_padded_batch(exported):
         np.testing.assert_allclose(onnx_logits[i, :n], tf_logits[i, :n], atol=1e-4)
 
 
-@pytest.mark.parametrize("encoder, stack, skip", [("bilstm", 3, 3), ("bigru", 3, 2), ("bilstm", 1, 1),
-                                                   ("lstm_lookahead", 3, 3), ("lstm_lookahead", 3, 2)])
-def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, skip):
+@pytest.mark.parametrize("encoder, stack, skip, normalisation", [
+    ("bilstm", 3, 3, "global"), ("bigru", 3, 2, "global"), ("bilstm", 1, 1, "global"),
+    ("lstm_lookahead", 3, 3, "global"), ("lstm_lookahead", 3, 2, "global"),
+    ("bilstm", 3, 3, "utterance"), ("bigru", 3, 2, "utterance")])
+def test_onnx_graph_matches_every_encoder_frame_stacking_and_normalisation(encoder, stack, skip, normalisation):
     import keras
     import onnxruntime as ort
 
@@ -51,9 +53,10 @@ def test_onnx_graph_matches_every_encoder_and_frame_stacking(encoder, stack, ski
     from asr.models.acoustic import build_model
     from asr.models.onnx_graph import acoustic_model_onnx
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0,
-                                    lookahead=2), 29)
-    model.cmvn.set_statistics(np.full(80, 0.3), np.full(80, 1.7))
+    config = ModelConfig(stack=stack, skip=skip, encoder=encoder, layers=2, units=16, dropout=0.0, lookahead=2,
+                         normalisation=normalisation)
+    statistics = {"mean": np.full(80, 0.3), "std": np.full(80, 1.7)}  # global normalisation's only
+    model = build_model(config, 29, cmvn=statistics)
     for cell_layer in (layer.cell for layer in model.encoder.recurrent_layers()):
         cell_layer.bias.assign(np.random.default_rng(5).normal(size=cell_layer.bias.shape))  # gate order shows
     session = ort.InferenceSession(acoustic_model_onnx(model).SerializeToString(),

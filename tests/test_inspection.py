@@ -66,12 +66,14 @@ def test_gate_traces_match_the_keras_layer_and_a_hand_written_step(cell):
                     np.testing.assert_allclose(traces[name][t], value, atol=2e-5, err_msg=f"{name} at {t}")
 
 
-@pytest.mark.parametrize("encoder", ["bilstm", "bigru"])
-def test_the_stages_compute_the_model_and_the_traces_the_next_stage_input(encoder):
+@pytest.mark.parametrize("encoder, normalisation", [("bilstm", "global"), ("bigru", "global"),
+                                                    ("bilstm", "utterance")])
+def test_the_stages_compute_the_model_and_the_traces_the_next_stage_input(encoder, normalisation):
     keras.utils.set_random_seed(1)
-    model = build_model(ModelConfig(encoder=encoder, layers=2, units=8), 29, feature_dim=10)
+    model = build_model(ModelConfig(encoder=encoder, layers=2, units=8, normalisation=normalisation), 29,
+                        feature_dim=10)
     features = np.random.default_rng(1).normal(size=(40, 10)).astype(np.float32)
-    inputs, encoded, lengths = encoder_inputs(model, model.cmvn(features[None]), np.array([40]))
+    inputs, encoded, lengths = encoder_inputs(model, model.normalise(features[None], np.array([40])), np.array([40]))
     logits, _ = model((features[None], np.array([40])))
     np.testing.assert_allclose(model.classifier(encoded), logits, atol=1e-5)
     inside = look_inside(model, features)

@@ -18,7 +18,8 @@ class Inside:
 
 
 def encoder_inputs(model, normalized, lengths):
-    """(stage inputs [(B, T', F_stage)], encoder output (B, T', D), output lengths (B,)) for CMVN'd features."""
+    """(stage inputs [(B, T', F_stage)], encoder output (B, T', D), output lengths (B,)) for normalised features
+    (model.normalise)."""
     x = model.frame_stack(normalized)  # (B, T, n_mels) -> (B, T', stack * n_mels)
     out_lengths = model.frame_stack.output_lengths(tf.cast(lengths, tf.int32))
     inputs = []
@@ -31,7 +32,8 @@ def encoder_inputs(model, normalized, lengths):
 def look_inside(model, features):
     """Inside of one utterance's features (T, n_mels)."""
     features = np.asarray(features, np.float32)
-    inputs, encoded, _ = encoder_inputs(model, model.cmvn(features[None]), tf.constant([len(features)]))
+    lengths = tf.constant([len(features)])
+    inputs, encoded, _ = encoder_inputs(model, model.normalise(features[None], lengths), lengths)
     log_probs = tf.nn.log_softmax(model.classifier(encoded)[0]).numpy()
     stage_inputs = [x[0].numpy() for x in inputs]
     recurrences = [(stage, direction, trace_layer(layer, stage_inputs[stage]))

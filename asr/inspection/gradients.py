@@ -6,9 +6,10 @@ the frame can still move the decision: its profile over time is how far back (an
 ahead) the model really looks from that stage up. `effective_context` condenses a profile into the span
 around t holding 90 % of the gradient mass.
 
-Saliency of a word is gradient × input on the CMVN-normalised log-mel features, the input measured from
-the training data's mean frame (CMVN's zero), with the word's letters' log-probabilities summed: positive
-where a frame and mel band speak for the word, negative where they speak against it.
+Saliency of a word is gradient × input on the normalised log-mel features (model.normalise), the input
+measured from the mean frame (normalisation's zero: the training data's or the utterance's own), with the
+word's letters' log-probabilities summed: positive where a frame and mel band speak for the word, negative
+where they speak against it.
 
 Targets are computed in one batch: the utterance is repeated once per target, and each row's objective
 touches only its own row, so one backward pass gives every target's gradient.
@@ -70,10 +71,11 @@ def _target_gradients(model, features, targets):
     features = np.asarray(features, np.float32)
     k = len(targets)
     batch = tf.constant(np.repeat(features[None], k, axis=0))  # (K, T, n_mels)
+    lengths = tf.fill([k], len(features))
     with tf.GradientTape() as tape:
-        normalized = model.cmvn(batch)
+        normalized = model.normalise(batch, lengths)
         tape.watch(normalized)
-        inputs, encoded, _ = encoder_inputs(model, normalized, tf.fill([k], len(features)))
+        inputs, encoded, _ = encoder_inputs(model, normalized, lengths)
         log_probs = tf.nn.log_softmax(model.classifier(encoded))  # (K, T', V)
         chosen = np.zeros(log_probs.shape, np.float32)
         for row, pairs in enumerate(targets):

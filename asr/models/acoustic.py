@@ -1,4 +1,5 @@
-"""Acoustic model: CMVN -> frame stacking -> an encoder from the registry -> Dense(vocab).
+"""Acoustic model: normalisation (global or per-utterance CMVN) -> frame stacking -> an encoder from the
+registry -> Dense(vocab).
 
 The model takes (features (B, T, n_mels), lengths (B,)) and returns (logits (B, T', V), output lengths
 (B,)). The encoder gets the stacked frames' true lengths, so it can keep padding out of every real
@@ -12,33 +13,9 @@ import importlib
 import keras
 from keras import ops
 
-from asr.config import FeatureConfig, ModelConfig
+from asr.config import FeatureConfig, ModelConfig, check_normalisation
+from asr.models.normalisation import GlobalCMVN, normalisation_layer
 from asr.models.registry import encoder_class
-
-
-@keras.saving.register_keras_serializable(package="asr")
-class GlobalCMVN(keras.layers.Layer):
-    """Fixed (x - mean) / std normalisation whose statistics travel inside the model's weights.
-
-    Args:
-        dim: feature dimension.
-    """
-
-    def __init__(self, dim=FeatureConfig.n_mels, **kwargs):
-        super().__init__(**kwargs)
-        self.dim = dim
-        self.mean = self.add_weight(shape=(dim,), initializer="zeros", trainable=False, name="mean")
-        self.std = self.add_weight(shape=(dim,), initializer="ones", trainable=False, name="std")
-
-    def set_statistics(self, mean, std):
-        self.mean.assign(mean)
-        self.std.assign(std)
-
-    def call(self, x):
-        return (x - self.mean) / self.std
-
-    def get_config(self):
-        return {**super().get_config(), "dim": self.dim}
 
 
 @keras.saving.register_keras_serializable(package="asr")
@@ -73,10 +50,10 @@ class FrameStack(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="asr")
 class AcousticModel(keras.Model):
-    """CMVN -> frame stacking -> the configured encoder -> Dense(vocab); CTC on top (blank = 0).
+    """Normalisation -> frame stacking -> the configured encoder -> Dense(vocab); CTC on top (blank = 0).
 
     Args:
-        config: ModelConfig (stack, skip, encoder name and its sizes).
+        config: ModelConfig (normalisation, stack, skip, encoder name and its sizes).
         vocab_size: output classes including the CTC blank (id 0).
         feature_dim: input features per frame (FeatureConfig.n_mels).
         dtype: Keras dtype policy, e.g. "mixed_float16"; CMVN and the classifier (hence the softmax and
@@ -91,17 +68,22 @@ class AcousticModel(keras.Model):
         super().__init__(**kwargs)
         self.config, self.vocab_size, self.feature_dim = config, vocab_size, feature_dim
         policy = self.dtype_policy
-        self.cmvn = GlobalCMVN(feature_dim, name="cmvn", dtype="float32")
+        check_normalisation(config, "model config")  # model.json is not a recipe config: checked here too
+        self.cmvn = normalisation_layer(config.normalisation, feature_dim)
         self.frame_stack = FrameStack(config.stack, config.skip, name="frame_stack", dtype=policy)
         self.encoder = encoder_class(config.encoder)(config, name="encoder", dtype=policy)
         self.classifier = keras.layers.Dense(vocab_size, name="classifier", dtype="float32")
 
     def call(self, inputs, training=False):
         features, lengths = inputs
-        x = self.frame_stack(self.cmvn(features))  # (B, T, n_mels) -> (B, T', stack * n_mels)
+        x = self.frame_stack(self.normalise(features, lengths))  # (B, T, n_mels) -> (B, T', stack * n_mels)
         out_lengths = self.frame_stack.output_lengths(ops.cast(lengths, "int32"))
         x = self.encoder(x, out_lengths, training=training)  # (B, T', D)
         return self.classifier(x), out_lengths  # (B, T', V), (B,)
+
+    def normalise(self, features, lengths):
+        """(B, T, n_mels) log-mel features, (B,) true lengths -> (B, T, n_mels) as the encoder's input is made."""
+        return self.cmvn(features, lengths)
 
     def get_config(self):
         return {**super().get_config(), "config": dataclasses.asdict(self.config), "vocab_size": self.vocab_size,
@@ -110,14 +92,15 @@ class AcousticModel(keras.Model):
 
 def build_model(model_config: ModelConfig, vocab_size, feature_dim=FeatureConfig.n_mels, cmvn=None,
                 precision="float32"):
-    """A built AcousticModel from config values; `cmvn` = {"mean": [...], "std": [...]} if known.
+    """A built AcousticModel from config values; `cmvn` = {"mean": [...], "std": [...]} if known (an
+    utterance-normalised model has no global statistics and ignores it).
 
     `precision` is a Keras dtype policy name (asr.config.PRECISIONS); weights are float32 either way.
     """
     model = AcousticModel(model_config, vocab_size, feature_dim, dtype=precision)
     frames = max(model_config.stack, 8)
     model((ops.zeros((1, frames, feature_dim)), ops.array([frames])))
-    if cmvn is not None:
+    if cmvn is not None and isinstance(model.cmvn, GlobalCMVN):
         model.cmvn.set_statistics(cmvn["mean"], cmvn["std"])
     return model
 

@@ -4,7 +4,8 @@ The graph mirrors asr.models.acoustic.AcousticModel step by step, with the train
 initializers:
 
     features (B, T, n_mels), lengths (B,)
-    -> (x - mean) / std -> frame stacking (Gather of frames t * skip + i, i < stack)
+    -> normalisation ((x - mean) / std; the utterance's own statistics over its true frames, or global ones)
+    -> frame stacking (Gather of frames t * skip + i, i < stack)
     -> the encoder's own part, time-major (Encoder.write_onnx; e.g. asr.models.onnx_recurrent)
     -> MatMul + Add -> logits (B, T', V), out_lengths (B,)
 
@@ -62,8 +63,7 @@ def _frame_stack(g, x, lengths, stack, skip):
 def acoustic_model_onnx(model):
     """An onnx.ModelProto computing model((features, lengths)) -> logits, out_lengths at inference."""
     g = Graph()
-    x = g.op("Div", [g.op("Sub", ["features", g.const("cmvn_mean", model.cmvn.mean.numpy())]),
-                     g.const("cmvn_std", model.cmvn.std.numpy())])
+    x = model.cmvn.write_onnx(g, "features", "lengths")  # global or per-utterance (asr.models.normalisation)
     x, out_lengths = _frame_stack(g, x, "lengths", model.config.stack, model.config.skip)
     x = g.op("Transpose", [x], perm=[1, 0, 2])  # time-major (T', B, F) for the recurrent ops
     x = model.encoder.write_onnx(g, x, out_lengths)  # (T', B, D)
@@ -75,7 +75,7 @@ def acoustic_model_onnx(model):
                 helper.make_node("Identity", [out_lengths], ["out_lengths"])]
     graph = helper.make_graph(
         g.nodes, "asr_acoustic_model",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", "frames", model.cmvn.dim]),
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", "frames", model.feature_dim]),
          helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "out_frames", model.vocab_size]),
          helper.make_tensor_value_info("out_lengths", TensorProto.INT32, ["batch"])],

@@ -1,9 +1,9 @@
 """Fine-tuning: a run that starts from a trained model's weights instead of random ones (`--init-from`).
 
-The source model must have the run's architecture (every ModelConfig key but `dropout`, which only
-regularises training, and `vocabulary`) and its feature settings (a model is never fed other features).
-A different vocabulary re-initialises the classifier alone. The optimizer, its learning-rate schedule
-and the step counter start afresh, from the config's `train` section.
+The source model must have the run's architecture (every ModelConfig key, `normalisation` included, but
+`dropout`, which only regularises training, and `vocabulary`) and its feature settings (a model is never fed
+other features). A different vocabulary re-initialises the classifier alone. The optimizer, its learning-rate
+schedule and the step counter start afresh, from the config's `train` section.
 
 The run records where its weights came from in RUN_DIR/init_from.json ({path, weights_sha256}) and in
 its model.json ("training.init_from"). A resumed run continues from its own checkpoint and never reads
@@ -67,9 +67,11 @@ def initialise_from(model, info):
     if fresh_classifier:
         log.info(f"train: the vocabulary differs from the source model's ({info.tokenizer.vocab_size} -> "
                  f"{model.vocab_size} outputs): the classifier starts from random weights, the rest is copied")
-    # The CMVN statistics come with the weights: every layer above them learned on features normalised by
+    # Global CMVN statistics come with the weights: every layer above them learned on features normalised by
     # the source's statistics, so the data's own would shift every input the copied weights expect.
-    log.info("train: CMVN statistics: the source model's (its layers learned with them), not this data's")
+    # (`model.normalisation` is architecture, compared by read_source: an utterance-normalised model has none.)
+    if model.config.normalisation == "global":
+        log.info("train: CMVN statistics: the source model's (its layers learned with them), not this data's")
     return record
 
 
