@@ -9,9 +9,10 @@ from pathlib import Path
 import yaml
 
 from asr.augment.registry import noise_source_names
+from asr.config_checks import check_together
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
-from asr.models.registry import encoder_class, encoder_names
+from asr.models.registry import encoder_names
 
 
 @dataclass
@@ -259,6 +260,9 @@ INTERVALS = {
     "train.augment.noise.snr_db": (-20.0, 80.0, False, False),
     "train.augment.gain.db": (-60.0, 40.0, False, False),
     "train.augment.clipping.fraction": (0, 1, True, False),
+    "corpus.rate_wpm": (80, 450, False, False), "corpus.pitch": (0, 99, False, False),
+    "corpus.duration_stretch": (0.5, 2.0, False, False), "corpus.f0_mean_hz": (50, 300, False, False),
+    "corpus.volume_db": (-40, 0, False, False),  # a gain above 0 dB could clip
 }
 
 
@@ -336,80 +340,9 @@ def _check_interval(value, bounds, name, source):
     return [float(v) for v in value]
 
 
-def _check_together(config, source):
-    """The settings that bound one another."""
-    c, f = config.corpus, config.features
-    pairs = [(c.min_words <= c.max_words, "'corpus.min_words' must not exceed 'corpus.max_words'"),
-             (f.win_length <= f.n_fft, "'features.win_length' must not exceed 'features.n_fft'"),
-             (f.fmin < f.fmax <= f.sample_rate / 2, "'features.fmin' < 'features.fmax' ≤ half "
-                                                   "'features.sample_rate' must hold")]
-    noise = config.train.augment.noise
-    pairs += [(bool(noise.sources), "'train.augment.noise.sources' must list at least one source"),
-              (("folder" in noise.sources) == bool(noise.folder),
-               "'train.augment.noise.folder' is given exactly when 'train.augment.noise.sources' lists folder")]
-    for ok, problem in pairs:
-        if not ok:
-            raise AsrError(f"{source}: {problem}")
-    check_normalisation(config.model, source)
-
-
-def check_normalisation(model, source):
-    """AsrError unless the ModelConfig's normalisation suits its encoder: a streaming encoder (its class's
-    `streams`) has not seen the utterance's end when it must emit, so it cannot divide by the utterance's
-    statistics. The encoder's class is imported (TensorFlow) only for an utterance-normalised model."""
-    if model.normalisation == "utterance" and encoder_class(model.encoder).streams:
-        raise AsrError(f"{source}: 'model.normalisation' utterance needs the whole utterance and encoder "
-                       f"{model.encoder!r} streams; use global (a sliding-window normalisation would be the "
-                       "streaming form, and asr has none)")
-
-
-# Speech engines of the synthetic corpus (data_prep/tts/) and the voices known to each besides espeak-ng's
-# accent+variant names. Voices named slt (flite's cmu_us_slt, festival's us_slt) are kept out of this corpus.
-TTS_VOICES = {"espeak-ng": None, "flite": ("kal", "kal16", "awb", "rms"), "festival": ("kal_diphone", "ked_diphone")}
-FORBIDDEN_VOICE = "slt"
-# corpus intervals [low, high]: the lowest low and highest high allowed
-INTERVALS = {"rate_wpm": (80, 450), "pitch": (0, 99), "duration_stretch": (0.5, 2.0), "f0_mean_hz": (50, 300),
-             "volume_db": (-40, 0)}  # a gain above 0 dB could clip
-
-
-def _check_corpus(c, source):
-    """The engines, voices and prosody intervals of the synthetic corpus."""
-    voice_lists = {"accents": c.accents, "variants": c.variants, "flite_voices": c.flite_voices,
-                   "festival_voices": c.festival_voices}
-    for key, voices in voice_lists.items():
-        if any(FORBIDDEN_VOICE in str(v) for v in voices):
-            raise AsrError(f"{source}: 'corpus.{key}': the {FORBIDDEN_VOICE} voices are kept out of this corpus")
-        known = TTS_VOICES.get(key.removesuffix("_voices"))
-        if known and not (voices and set(voices) <= set(known)):
-            raise AsrError(f"{source}: 'corpus.{key}' must be a non-empty list of {', '.join(known)}, got {voices!r}")
-    for engine, share in c.engines.items():
-        if engine not in TTS_VOICES or isinstance(share, bool) or not isinstance(share, (int, float)) or share <= 0:
-            raise AsrError(f"{source}: 'corpus.engines' maps engines ({', '.join(TTS_VOICES)}) to positive shares, "
-                           f"got {engine!r}: {share!r}")
-    if not c.engines:
-        raise AsrError(f"{source}: 'corpus.engines' must name at least one engine")
-    others = [e for e in TTS_VOICES if e != "espeak-ng" and e not in c.engines]  # espeak-ng speaks dev and test
-    if c.unseen_engine not in others:
-        raise AsrError(f"{source}: 'corpus.unseen_engine' must be an engine outside 'corpus.engines' and not "
-                       f"espeak-ng ({', '.join(others) or 'none left'}), got {c.unseen_engine!r}")
-    for key, (lowest, highest) in INTERVALS.items():
-        pair = getattr(c, key)
-        if not (len(pair) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
-                and lowest <= pair[0] <= pair[1] <= highest):
-            raise AsrError(f"{source}: 'corpus.{key}' must be [low, high] within [{lowest}, {highest}], got {pair!r}")
-
-
-def _check_splits(splits, source):
-    for name, parts in splits.items():
-        if not (isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts)):
-            raise AsrError(f"{source}: 'splits.{name}' must be a non-empty list of split names, got {parts!r}")
-
-
 def config_from_dict(values, source="config"):
     config = _build(RecipeConfig, values or {}, "", source)
-    _check_splits(config.splits, source)
-    _check_together(config, source)
-    _check_corpus(config.corpus, source)
+    check_together(config, source)
     return config
 
 

@@ -13,7 +13,8 @@ import importlib
 import keras
 from keras import ops
 
-from asr.config import FeatureConfig, ModelConfig, check_normalisation
+from asr.config import FeatureConfig, ModelConfig
+from asr.config_checks import check_normalisation
 from asr.models.normalisation import GlobalCMVN, normalisation_layer
 from asr.models.registry import encoder_class
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from asr.config import FORBIDDEN_VOICE
+from asr.config_checks import FORBIDDEN_VOICE
 from asr.data.audio import SAMPLE_RATE, to_mono
 from asr.errors import AsrError
 from asr.fileio import write_bytes
