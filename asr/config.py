@@ -163,6 +163,9 @@ class AugmentConfig:
     """Waveform augmentation in training (asr/augment/), off unless enabled; the sections are in the order
     asr.augment.pipeline.Augmenter applies them."""
     enabled: bool = False
+    # share of the utterances drawn that are augmented at all; the others are the feature shards as they
+    # are, at no cost (an augmented one costs about as much as computing its features: tools/bench_train.py)
+    probability: float = 1.0
     speed: SpeedConfig = field(default_factory=SpeedConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
     pitch: PitchConfig = field(default_factory=PitchConfig)
@@ -245,6 +248,7 @@ RANGES = {
                                      "checkpoint_every_steps", "max_skipped_batches")},
     **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
     "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
+    "train.augment.probability": FRACTION,
     **{f"train.augment.{k}.probability": FRACTION for k in ("speed", "tempo", "pitch", "reverb", "noise",
                                                             "telephone", "gain", "clipping")},
     "decode.beam_width": COUNT,

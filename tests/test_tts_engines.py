@@ -131,7 +131,7 @@ def test_splits_are_disjoint_and_engines_kept_apart(tmp_path):
     ({"engines": {"flite": 1}, "unseen_engine": "espeak-ng"}, "not espeak-ng \\(festival\\)"),
     ({"engines": {"piper": 1}}, "'corpus.engines' maps engines"),
     ({"engines": {"flite": 0}}, "positive shares"),
-    ({"volume_db": [-6, 3]}, "'corpus.volume_db' must be [low, high] within [-40, 0]"),
+    ({"volume_db": [-6, 3]}, "'corpus.volume_db' ends must be in [-40, 0], got 3"),
 ])
 def test_bad_engine_settings_are_refused(corpus, problem):
     with pytest.raises(AsrError, match=problem.replace("[", r"\[").replace("]", r"\]")):

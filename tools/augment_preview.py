@@ -84,7 +84,7 @@ def preview(args):
     for index in range(count):
         path = paths[index % len(paths)]
         clean, applied = audio(path), []
-        augmented = augmenter(clean, np.random.default_rng([args.seed, index]), applied)
+        augmented = augmenter.apply(clean, np.random.default_rng([args.seed, index]), applied)  # always augmented
         stem = out / f"{index:03d}_{path.stem}"
         description = ", ".join(applied) or "nothing applied"
         try:

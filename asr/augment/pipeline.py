@@ -51,14 +51,22 @@ class Augmenter:
             log.info("waveform augmentation: %s", ", ".join(f"{name} p={probability:g}"
                                                             for name, probability, _ in self.steps if probability))
 
+    def chooses(self, rng):
+        """Whether this utterance is augmented at all (one draw against config.probability)."""
+        return bool(self.steps) and rng.random() < self.config.probability
+
     def __call__(self, samples, rng, applied=None):
-        """(N,) float32 in [-1, 1] -> (M,) float32 in [-1, 1] (M ≠ N only after speed or tempo).
+        """(N,) float32 in [-1, 1] -> (M,) float32 in [-1, 1] (M ≠ N only after speed or tempo): the
+        utterance as it is or, when `chooses(rng)`, `apply(samples, rng, applied)`."""
+        samples = np.asarray(samples, np.float32)
+        return self.apply(samples, rng, applied) if self.chooses(rng) else samples
+
+    def apply(self, samples, rng, applied=None):
+        """Every transform, each with its own probability (for an utterance `chooses` picked).
 
         `applied`: a list to which each transform applied appends what it drew, e.g. "speed x1.043".
         """
         samples = np.asarray(samples, np.float32)
-        if not self.steps:
-            return samples
         applied = [] if applied is None else applied
         for name, probability, step in self.steps:
             if rng.random() < probability:

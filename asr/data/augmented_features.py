@@ -35,8 +35,10 @@ class AugmentedFeatures:
         return self.audio(self._ids[int(rng.integers(len(self._ids)))])
 
     def features(self, utterance, rng):
+        if not self.augmenter.chooses(rng):  # the shard as it is: no audio read, no features computed
+            return self.store[utterance.id]
         applied = []
-        samples = self.augmenter(self.audio(utterance.id), rng, applied)
+        samples = self.augmenter.apply(self.audio(utterance.id), rng, applied)
         if not applied:
             return self.store[utterance.id]
         features = log_mel(samples, self.feature_config)

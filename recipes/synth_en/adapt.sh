@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fine-tuning example: the default model adapted to the TTS engine it never heard (festival), from the
+# corpus's adapt_unseen_engine split (300 utterances: the first 250 train, the other 50 stop early), then
+# scored on test_unseen_engine (other sentences) before and after. Run after ./run.sh.
+#   ./adapt.sh [--source exp/small] [--data data/small]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+source=exp/small
+data=data/small
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --source) source=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    *) echo "adapt.sh: unknown option $1 (use --source, --data)" >&2; exit 2 ;;
+  esac
+done
+adapt=$data/adapt
+exp=exp/adapt
+train_count=250
+
+echo "== adapt: data ($adapt: $train_count utterances of adapt_unseen_engine to train, the rest as dev)"
+mkdir -p "$adapt/manifests"
+head -n "$train_count" "$data/manifests/adapt_unseen_engine.jsonl" > "$adapt/manifests/train.jsonl.tmp"
+tail -n +"$((train_count + 1))" "$data/manifests/adapt_unseen_engine.jsonl" > "$adapt/manifests/dev.jsonl.tmp"
+cp "$data/manifests/test_unseen_engine.jsonl" "$adapt/manifests/test_unseen_engine.jsonl.tmp"
+for f in "$adapt"/manifests/*.tmp; do mv "$f" "${f%.tmp}"; done
+asr features --config conf/adapt.yaml --data-dir "$adapt"
+
+echo "== adapt: fine-tune $source"
+asr train --config conf/adapt.yaml --data-dir "$adapt" --run-dir "$exp" --init-from "$source"
+
+echo "== adapt: test_unseen_engine before ($source) and after ($exp)"
+for run in "$source" "$exp"; do
+  asr evaluate --run-dir "$run" --data-dir "$adapt" --split test_unseen_engine \
+    --strategy greedy --strategy beam --strategy beam_lm --lm "$data/lm/3gram.arpa"
+  asr results "$run" test_unseen_engine
+done
