@@ -41,7 +41,8 @@ def test_unseen_voices_never_speak_training_data():
 
 def test_synth_corpus_manifests_and_idempotence(tiny_data, tiny_config, capsys):
     from data_prep.synth_en import prepare_synth_en
-    for split in ("train", "dev", "test", "test_unseen_voices", "test_unseen_engine", "adapt_unseen_engine"):
+    for split in ("train", "dev", "test", "test_unseen_voices", "test_unseen_engine", "adapt_unseen_engine",
+                  "test_noisy"):
         rows = load_manifest(tiny_data / "manifests" / f"{split}.jsonl")
         assert rows and all(r["duration"] > 0.3 for r in rows)
         info = sf.info(rows[0]["audio"])
@@ -121,3 +122,20 @@ def test_features_are_recomputed_when_the_manifest_or_the_settings_change(tmp_pa
     assert "recomputing" in capsys.readouterr().out
     store = FeatureStore(features / "train")
     assert store.settings["hop_length"] == 200 and store["spk-a"].shape[1] == 40
+
+
+def test_test_noisy_is_the_test_split_through_a_fixed_room_and_noise(tiny_data, tmp_path):
+    from asr.augment.signal import active_power
+    from asr.data.audio import load_audio
+    from data_prep.noisy_test import noisy_rows
+    manifests = tiny_data / "manifests"
+    test, noisy, train = (load_manifest(manifests / f"{name}.jsonl") for name in ("test", "test_noisy", "train"))
+    assert [r["id"].replace("test-", "test_noisy-") for r in test] == [r["id"] for r in noisy]
+    assert [(r["text"], r["speaker"]) for r in test] == [(r["text"], r["speaker"]) for r in noisy]
+    again = noisy_rows(test, train, tmp_path, seed=7)  # TINY's seed: the same draws, so the same audio
+    for made, remade, clean in zip(noisy, again, test):
+        assert open(made["audio"], "rb").read() == open(remade["audio"], "rb").read()
+        dirty, source = load_audio(made["audio"]), load_audio(clean["audio"])
+        assert len(dirty) == len(source)  # no speed change: word timings stay the test split's
+        residual = dirty / np.sqrt(active_power(dirty)) - source / np.sqrt(active_power(source))
+        assert active_power(residual) > 0.05  # really corrupted, not a copy
