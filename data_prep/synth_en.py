@@ -163,12 +163,15 @@ def utterance_jobs(splits, seen, unseen, config, wav_dir):
 
 def _engine(split, rng, config):
     """The engine of one utterance: espeak-ng's splits stay espeak-ng's (drawing nothing, as they always
-    have), the held-out engine speaks its splits, and train draws one by the configured shares."""
+    have), the held-out engine speaks its splits, and train draws one by the configured shares (nothing
+    when there is one: an espeak-ng-only train split draws its voices as it did before other engines)."""
     if split in ESPEAK_SPLITS:
         return "espeak-ng"
     if split != "train":
         return config.unseen_engine
     names = sorted(config.engines)
+    if len(names) == 1:
+        return names[0]
     shares = np.array([config.engines[n] for n in names], dtype=float)
     return names[rng.choice(len(names), p=shares / shares.sum())]
 

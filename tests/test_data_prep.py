@@ -124,7 +124,7 @@ def test_features_are_recomputed_when_the_manifest_or_the_settings_change(tmp_pa
     assert store.settings["hop_length"] == 200 and store["spk-a"].shape[1] == 40
 
 
-def test_test_noisy_is_the_test_split_through_a_fixed_room_and_noise(tiny_data, tmp_path):
+def test_test_noisy_is_the_test_split_through_a_fixed_room_and_noise(tiny_data, tiny_config, tmp_path):
     from asr.augment.signal import active_power
     from asr.data.audio import load_audio
     from data_prep.noisy_test import noisy_rows
@@ -132,7 +132,7 @@ def test_test_noisy_is_the_test_split_through_a_fixed_room_and_noise(tiny_data, 
     test, noisy, train = (load_manifest(manifests / f"{name}.jsonl") for name in ("test", "test_noisy", "train"))
     assert [r["id"].replace("test-", "test_noisy-") for r in test] == [r["id"] for r in noisy]
     assert [(r["text"], r["speaker"]) for r in test] == [(r["text"], r["speaker"]) for r in noisy]
-    again = noisy_rows(test, train, tmp_path, seed=7)  # TINY's seed: the same draws, so the same audio
+    again = noisy_rows(test, train, tmp_path, tiny_config.corpus.seed)  # the same draws, the same audio
     for made, remade, clean in zip(noisy, again, test):
         assert open(made["audio"], "rb").read() == open(remade["audio"], "rb").read()
         dirty, source = load_audio(made["audio"]), load_audio(clean["audio"])
