@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from asr.config import config_from_dict
-from asr.data.augmented_features import AugmentedFeatures
+from asr.data.augmented_features import AugmentedFeatures, training_augmentation
 from asr.data.batching import load_utterances, min_input_frames, plan_batches
 from asr.data.dataset import batch_dataset
 from asr.data.manifest import load_manifest
@@ -36,11 +36,9 @@ def pipeline(tiny_data):
     rows = load_manifest(data.manifest("train"))
     utterances, _ = load_utterances(rows, store, CharTokenizer(), config.model)
     plan = plan_batches([u.num_frames for u in utterances], 3000, 8, seed=[1, 0])[:4]
-    m = config.model
 
     def make_waveform():
-        return AugmentedFeatures(config.train.augment, config.features, {r["id"]: r["audio"] for r in rows}, store,
-                                 lambda u: min_input_frames(u.label, m.stack, m.skip))
+        return training_augmentation(config, rows, store)
     return store, utterances, plan, make_waveform
 
 

@@ -136,17 +136,17 @@ def pipeline_frames_per_second(args, config):
     from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
     apply_thread_defaults()
     import_tensorflow_quietly()
-    from asr.data.augmented_features import AugmentedFeatures
-    from asr.data.batching import load_utterances, min_input_frames, plan_batches
+    from asr.data.augmented_features import training_augmentation
+    from asr.data.batching import load_utterances, plan_batches
     from asr.data.manifest import load_manifest
     from asr.data.shards import FeatureStore
     from asr.data.tokenizer import CharTokenizer
     from asr.layout import DataLayout
-    data_dir, t, m = Path(args.pipeline), config.train, config.model
+    data_dir, t = Path(args.pipeline), config.train
     data = DataLayout(data_dir)
     store = FeatureStore(data.feature_split("train"))
     rows = load_manifest(data.manifest("train"))
-    utterances, _ = load_utterances(rows, store, CharTokenizer(), m)
+    utterances, _ = load_utterances(rows, store, CharTokenizer(), config.model)
     plan = plan_batches([u.num_frames for u in utterances], t.batch_frames, t.max_batch_utterances,
                         seed=[t.seed, 0])[:args.steps * 10]
     spec = t.spec_augment if t.spec_augment.enabled else None
@@ -154,8 +154,7 @@ def pipeline_frames_per_second(args, config):
     shards = timed_pipeline(store, utterances, plan, spec, t.seed, None)
     print(f"  features from the shards     {shards:8.0f} frames/s")
     if t.augment.enabled:
-        waveform = AugmentedFeatures(t.augment, config.features, {r["id"]: r["audio"] for r in rows}, store,
-                                     lambda u: min_input_frames(u.label, m.stack, m.skip))
+        waveform = training_augmentation(config, rows, store)
         augmented = timed_pipeline(store, utterances, plan, spec, t.seed, waveform)
         print(f"  with waveform augmentation   {augmented:8.0f} frames/s  ({augmented / shards:.2f}x the shards')")
 

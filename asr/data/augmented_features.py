@@ -10,6 +10,7 @@ one would have, since the seed depends on (seed, epoch, batch, position) only.
 
 from asr.augment.pipeline import Augmenter
 from asr.data.audio import load_audio
+from asr.data.batching import min_input_frames
 from asr.data.features import log_mel
 
 
@@ -45,3 +46,10 @@ class AugmentedFeatures:
         if len(features) < self.min_frames(utterance):  # sped up past what its label needs: keep it clean
             return self.store[utterance.id]
         return features
+
+
+def training_augmentation(config, rows, store):
+    """The AugmentedFeatures of a recipe config's train.augment over a split's manifest rows and shards."""
+    model = config.model
+    return AugmentedFeatures(config.train.augment, config.features, {row["id"]: row["audio"] for row in rows},
+                             store, lambda utterance: min_input_frames(utterance.label, model.stack, model.skip))

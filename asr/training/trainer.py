@@ -19,8 +19,8 @@ import keras
 import tensorflow as tf
 
 from asr.config import RecipeConfig, TrainConfig, config_to_dict
-from asr.data.augmented_features import AugmentedFeatures
-from asr.data.batching import load_utterances, min_input_frames, plan_batches
+from asr.data.augmented_features import training_augmentation
+from asr.data.batching import load_utterances, plan_batches
 from asr.data.dataset import batch_dataset
 from asr.data.manifest import load_manifest
 from asr.data.shards import FeatureStore, load_cmvn
@@ -150,11 +150,8 @@ class Trainer:
 
     def _augmented_features(self, data):
         """Waveform augmentation of the training utterances (train.augment), from their audio files."""
-        audio_paths = {row["id"]: row["audio"] for row in load_manifest(data.manifest("train"))}
-        model = self.config.model
         log.info("train: waveform augmentation on: every epoch computes the augmented utterances' features")
-        return AugmentedFeatures(self.config.train.augment, self.config.features, audio_paths, self.train_store,
-                                 lambda utterance: min_input_frames(utterance.label, model.stack, model.skip))
+        return training_augmentation(self.config, load_manifest(data.manifest("train")), self.train_store)
 
     def plan(self, epoch):
         t = self.config.train
