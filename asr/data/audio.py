@@ -6,6 +6,7 @@ gives exactly the samples of resampling the whole file at once (tests/test_audio
 """
 
 import contextlib
+import io
 import shutil
 import sys
 import tempfile
@@ -16,6 +17,7 @@ import soundfile as sf
 import soxr
 
 from asr.errors import AsrError
+from asr.fileio import write_bytes
 
 SAMPLE_RATE = 16000  # what models are trained at unless their FeatureConfig says otherwise
 MIN_SECONDS = 0.1  # shorter than ten 10-ms frames: nothing a recogniser can learn from or hear a word in
@@ -155,3 +157,10 @@ def readable_path(path):
             raise AsrError(f"{STDIN}: cannot be kept in {spool.name} while it is read ({e.strerror or e})") \
                 from None
         yield spool.name
+
+
+def write_wav(path, samples, rate=SAMPLE_RATE):
+    """`samples` (float32 in [-1, 1]) as a 16-bit PCM WAV at `path`, written whole or not at all."""
+    buffer = io.BytesIO()  # libsndfile's write errors are no OSError: write to memory, then to disk
+    sf.write(buffer, samples, rate, subtype="PCM_16", format="WAV")
+    write_bytes(Path(path), buffer.getvalue())

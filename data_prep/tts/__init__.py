@@ -5,7 +5,6 @@ controls drawn from rng) and speak_many(jobs, tmp_dir) (the raw audio of each jo
 16 kHz mono, the volume gain, writing each WAV whole, skipping the ones already written.
 """
 
-import io
 import shutil
 import tempfile
 from itertools import groupby
@@ -15,9 +14,8 @@ import numpy as np
 import soundfile as sf
 
 from asr.config_checks import FORBIDDEN_VOICE
-from asr.data.audio import SAMPLE_RATE, to_mono
+from asr.data.audio import SAMPLE_RATE, to_mono, write_wav
 from asr.errors import AsrError
-from asr.fileio import write_bytes
 from data_prep.tts import espeak_ng, festival, flite
 
 ENGINES = {"espeak-ng": espeak_ng, "flite": flite, "festival": festival}
@@ -53,9 +51,7 @@ def _write(job, audio):
     samples = to_mono(*audio)
     if job.get("gain_db") is not None:  # absent for the espeak-ng test splits, kept as they always were
         samples = np.clip(samples * np.float32(10 ** (job["gain_db"] / 20)), -1.0, 1.0)
-    buffer = io.BytesIO()  # libsndfile's write errors are no OSError: write to memory, then to disk
-    sf.write(buffer, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    write_bytes(Path(job["wav"]), buffer.getvalue())
+    write_wav(job["wav"], samples)
     return len(samples) / SAMPLE_RATE
 
 
