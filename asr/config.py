@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from asr.augment.registry import noise_source_names
-from asr.config_checks import check_together
+from asr.config_checks import TTS_VOICES, check_together
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
 from asr.models.registry import encoder_names
@@ -34,8 +34,8 @@ class CorpusConfig:
     pitch: list = field(default_factory=lambda: [25, 75])  # espeak-ng's 0..99 scale
     # train utterances pick an engine by these shares; dev, test and test_unseen_voices are espeak-ng's
     engines: dict = field(default_factory=lambda: {"espeak-ng": 0.6, "flite": 0.4})
-    flite_voices: list = field(default_factory=lambda: ["kal", "kal16", "awb", "rms"])
-    festival_voices: list = field(default_factory=lambda: ["kal_diphone", "ked_diphone"])
+    flite_voices: list = field(default_factory=lambda: list(TTS_VOICES["flite"]))  # every voice allowed
+    festival_voices: list = field(default_factory=lambda: list(TTS_VOICES["festival"]))
     # an engine no training utterance comes from: it speaks test_unseen_engine, and adapt_unseen_engine,
     # a small set for fine-tuning examples that default training never reads
     unseen_engine: str = "festival"
