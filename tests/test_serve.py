@@ -235,11 +235,10 @@ END_MESSAGE = json.dumps({"type": "end"})
 
 
 @pytest.fixture(scope="module")
-def utterance(tiny_data):
-    """(path, 16 kHz s16le PCM) of an utterance of the tiny corpus' test split."""
+def utterance(spoken_utterance):
+    """(path, 16 kHz s16le PCM) of an utterance of the tiny corpus the tiny streaming model speaks for."""
     from asr.data.audio import load_audio
-    row = json.loads((tiny_data / "manifests" / "test.jsonl").read_text().splitlines()[0])
-    return row["audio"], pcm_bytes(load_audio(row["audio"], RATE))
+    return spoken_utterance["audio"], pcm_bytes(load_audio(spoken_utterance["audio"], RATE))
 
 
 def as_terminal_job():
@@ -288,4 +287,4 @@ def test_asr_serve_with_a_real_streaming_model(tiny_streaming_run, utterance):
     finals = [e for e in events if e["type"] == "final"]
     assert finals == streamed_finals(StreamingRecognizer(model), messages) != []
     offline = asr("transcribe", "--model", model, "--json", wav)
-    assert status == 200 and result["text"] == json.loads(offline.stdout)[0]["text"]
+    assert status == 200 and result["text"] == json.loads(offline.stdout)[0]["text"] != ""

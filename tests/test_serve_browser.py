@@ -8,7 +8,6 @@ text the recogniser gives for exactly that audio.
 """
 
 import contextlib
-import json
 import time
 from pathlib import Path
 
@@ -69,11 +68,12 @@ def record(page, seconds):
 
 
 @pytest.fixture(scope="module")
-def speech(tiny_data):
-    """An utterance of the tiny corpus' test split at WAV_RATE, after SILENCE seconds of silence."""
+def speech(spoken_utterance):
+    """An utterance of the tiny corpus the tiny streaming model speaks for, at WAV_RATE, after SILENCE seconds
+    of silence."""
     from asr.data.audio import load_audio
-    row = json.loads((tiny_data / "manifests" / "test.jsonl").read_text().splitlines()[0])
-    return np.concatenate([np.zeros(int(SILENCE * WAV_RATE), np.float32), load_audio(row["audio"], WAV_RATE)])
+    return np.concatenate([np.zeros(int(SILENCE * WAV_RATE), np.float32),
+                           load_audio(spoken_utterance["audio"], WAV_RATE)])
 
 
 def final_text(recognizer, pieces):
@@ -115,7 +115,7 @@ def test_a_file_chosen_on_the_page_shows_its_transcript(streaming_transcriber, s
         page.wait_for_function("!document.getElementById('files').textContent.includes('transcribing')",
                                timeout=60000)
         shown, status = page.text_content("#files"), page.text_content("#status")
-    assert shown == f"file.wav ({len(speech) / WAV_RATE:.1f} s): {expected}"
+    assert expected != "" and shown == f"file.wav ({len(speech) / WAV_RATE:.1f} s): {expected}"
     assert "live transcription is off: offline only" in status
 
 

@@ -98,11 +98,11 @@ def first_test_audio(tiny_data):
 
 
 @pytest.mark.parametrize("backend", ["onnx", "tf"])
-def test_a_streamed_file_gets_the_offline_logits_and_transcript(tiny_streaming_run, tiny_data, backend):
+def test_a_streamed_file_gets_the_offline_logits_and_transcript(tiny_streaming_run, spoken_utterance, backend):
     recognizer = StreamingRecognizer(tiny_streaming_run / "model", backend=backend, endpoint_seconds=60)
     assert recognizer.backend == backend
     transcriber = Transcriber(tiny_streaming_run / "model", backend="tf")
-    samples = transcriber.load(first_test_audio(tiny_data))
+    samples = transcriber.load(spoken_utterance["audio"])
     stream, events = recognizer.new_stream(), []
     logits = []
     stream._take = record_logits(stream._take, logits)
@@ -113,7 +113,7 @@ def test_a_streamed_file_gets_the_offline_logits_and_transcript(tiny_streaming_r
     offline, lengths = transcriber.predict(features[None], np.array([len(features)]))
     np.testing.assert_allclose(np.concatenate(logits), offline[0, :lengths[0]], atol=1e-4)
     finals = [e for e in events if e["type"] == "final"]
-    assert " ".join(e["text"] for e in finals) == transcriber.transcribe_samples(samples)
+    assert " ".join(e["text"] for e in finals) == transcriber.transcribe_samples(samples) != ""
 
 
 def record_logits(take, into):
@@ -173,20 +173,21 @@ def test_silence_gives_no_final(tiny_streaming_run):
     assert events == []
 
 
-def test_transcribe_stream_prints_the_offline_transcript_from_a_file_and_from_raw_pcm(tiny_streaming_run, tiny_data):
+def test_transcribe_stream_prints_the_offline_transcript_from_a_file_and_from_raw_pcm(tiny_streaming_run,
+                                                                                      spoken_utterance):
     import json
     import subprocess
     import sys
 
     from tests.conftest import asr
-    audio = first_test_audio(tiny_data)
+    audio = spoken_utterance["audio"]
     offline = asr("transcribe", "--model", tiny_streaming_run, audio)
     assert offline.returncode == 0, offline.stderr
     streamed = asr("transcribe", "--stream", "--json", "--model", tiny_streaming_run, audio)
     assert streamed.returncode == 0, streamed.stderr
     events = [json.loads(line) for line in streamed.stdout.splitlines()]
     assert {e["type"] for e in events} <= {"partial", "final"}
-    assert " ".join(e["text"] for e in events if e["type"] == "final") == offline.stdout.strip()
+    assert " ".join(e["text"] for e in events if e["type"] == "final") == offline.stdout.strip() != ""
     samples = Transcriber(tiny_streaming_run / "model").load(audio)
     pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
     piped = subprocess.run([sys.executable, "-m", "asr.cli", "transcribe", "--stream", "--model",
@@ -194,7 +195,7 @@ def test_transcribe_stream_prints_the_offline_transcript_from_a_file_and_from_ra
     assert piped.returncode == 0, piped.stderr
     stream = StreamingRecognizer(tiny_streaming_run / "model").new_stream()  # the same 16-bit samples, in-process
     events = stream.accept(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768) + stream.finish()
-    assert piped.stdout.decode() == "".join(e["text"] + "\n" for e in events if e["type"] == "final")
+    assert piped.stdout.decode() == "".join(e["text"] + "\n" for e in events if e["type"] == "final") != ""
 
 
 @pytest.mark.parametrize("args, message", [
