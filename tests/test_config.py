@@ -15,6 +15,15 @@ def test_recipe_configs_load(path):
     assert config.model.units > 0 and config.train.max_epochs > 0
 
 
+def test_the_normalisation_comparison_config_is_the_default_but_for_normalisation():
+    """conf/small_utt.yaml trains on the default run's data (--data data/small) to measure one setting: a change
+    to small.yaml that it does not follow would measure something else."""
+    import dataclasses
+    default, compared = (load_config(RECIPES / "synth_en" / "conf" / name) for name in ("small.yaml", "small_utt.yaml"))
+    assert compared.model.normalisation == "utterance" != default.model.normalisation
+    assert dataclasses.replace(compared, model=dataclasses.replace(compared.model, normalisation="global")) == default
+
+
 @pytest.mark.parametrize("text, message", [
     ("train:\n  lerning_rate: 1\n", "unknown key 'train.lerning_rate'"),
     ("modle: {}\n", "unknown key 'modle'"),
