@@ -121,6 +121,14 @@ class PitchConfig:
 
 
 @dataclass
+class FormantConfig:
+    """Formant frequencies (the vocal tract's length) scaled by a factor drawn from `factor`, pitch and
+    duration kept."""
+    probability: float = 0.0
+    factor: list = field(default_factory=lambda: [0.9, 1.1])
+
+
+@dataclass
 class ReverbConfig:
     """A room impulse response: simulated (image method, RT60 in seconds drawn from `rt60`) or, when
     `folder` is given, one of the *.wav files below it."""
@@ -169,6 +177,7 @@ class AugmentConfig:
     speed: SpeedConfig = field(default_factory=SpeedConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
     pitch: PitchConfig = field(default_factory=PitchConfig)
+    formant: FormantConfig = field(default_factory=FormantConfig)
     reverb: ReverbConfig = field(default_factory=ReverbConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     telephone: TelephoneConfig = field(default_factory=TelephoneConfig)
@@ -249,7 +258,7 @@ RANGES = {
     **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
     "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
     "train.augment.probability": FRACTION,
-    **{f"train.augment.{k}.probability": FRACTION for k in ("speed", "tempo", "pitch", "reverb", "noise",
+    **{f"train.augment.{k}.probability": FRACTION for k in ("speed", "tempo", "pitch", "formant", "reverb", "noise",
                                                             "telephone", "gain", "clipping")},
     "decode.beam_width": COUNT,
     "decode.chunk_seconds": (1.0, None, False, False),  # a chunk must hold speech, and shorter ones never end
@@ -260,6 +269,7 @@ RANGES = {
 INTERVALS = {
     "train.augment.speed.range": (0.5, 2.0, False, False), "train.augment.tempo.range": (0.5, 2.0, False, False),
     "train.augment.pitch.semitones": (-12.0, 12.0, False, False),  # an octave either way
+    "train.augment.formant.factor": (0.5, 2.0, False, False),  # adult formants span ~0.8-1.25 of a mean
     "train.augment.reverb.rt60": (0.05, 2.0, False, False),  # simulation cost grows with RT60 cubed
     "train.augment.noise.snr_db": (-20.0, 80.0, False, False),
     "train.augment.gain.db": (-60.0, 40.0, False, False),

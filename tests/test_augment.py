@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.signal
 import soundfile as sf
 
 from asr.augment import coloured_noise, registry, room
+from asr.augment.formant import warp_formants
 from asr.augment.noise import add_noise
 from asr.augment.pipeline import Augmenter, Context
 from asr.augment.pitch import shift_pitch
@@ -124,6 +126,43 @@ def test_pitch_keeps_length_and_shifts_frequency(semitones):
     out = shift_pitch(sine(300), semitones, RATE)
     assert len(out) == RATE
     assert dominant_hz(out) == pytest.approx(300 * 2 ** (semitones / 12), abs=4)
+
+
+def resonance(excitation, hz, bandwidth_hz=100.0):
+    """`excitation` through one formant: a two-pole resonator at `hz`, normalised to peak 0.3."""
+    radius, angle = np.exp(-np.pi * bandwidth_hz / RATE), 2 * np.pi * hz / RATE
+    out = scipy.signal.lfilter([1.0], [1.0, -2 * radius * np.cos(angle), radius * radius], excitation)
+    return (0.3 * out / np.abs(out).max()).astype(np.float32)
+
+
+def envelope_peak_hz(samples):
+    """The frequency of the strongest spectral peak, averaged over 8-Hz Welch bins."""
+    frequencies, density = scipy.signal.welch(samples, RATE, nperseg=2048)
+    return frequencies[np.argmax(density)]
+
+
+def pitch_hz(samples):
+    """The autocorrelation peak between 60 and 400 Hz."""
+    samples = samples - samples.mean()
+    correlation = np.correlate(samples[:4000], samples[:4000], "full")[3999:]
+    low, high = RATE // 400, RATE // 60
+    return RATE / (low + np.argmax(correlation[low:high]))
+
+
+@pytest.mark.parametrize("factor", [0.85, 1.2])
+def test_formant_warp_moves_the_envelope_and_keeps_pitch_length_and_power(factor):
+    # noise through a resonance: its spectrum is the envelope alone, with no harmonics to sample it
+    hiss = resonance(np.random.default_rng(0).standard_normal(2 * RATE), 1000.0)
+    assert envelope_peak_hz(warp_formants(hiss, factor, RATE)) == pytest.approx(1000.0 * factor, rel=0.04)
+    # a 150-Hz pulse train through the same resonance: a vowel whose pitch the warp must keep
+    pulses = np.zeros(2 * RATE)
+    pulses[::RATE // 150] = 1.0
+    vowel = resonance(pulses, 1000.0)
+    out = warp_formants(vowel, factor, RATE)
+    assert len(out) == len(vowel)
+    assert pitch_hz(out) == pytest.approx(pitch_hz(vowel), rel=0.01)
+    assert power(out) == pytest.approx(power(vowel), rel=1e-3)
+    assert np.corrcoef(warp_formants(vowel, 1.0, RATE), vowel)[0, 1] > 0.999  # a factor of 1 changes nothing
 
 
 @pytest.mark.parametrize("source", [s for s in registry.noise_source_names() if s != "folder"])

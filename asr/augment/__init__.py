@@ -1,2 +1,2 @@
-"""Waveform augmentation applied on the fly in training: speed, tempo, pitch, reverb, noise, telephone, gain,
+"""Waveform augmentation applied on the fly in training: speed, tempo, pitch, formants, reverb, noise, telephone, gain,
 clipping. `asr.augment.pipeline.Augmenter` applies them; `asr.augment.registry` lists them by name."""

@@ -1,6 +1,6 @@
 """The Augmenter: every configured waveform augmentation, applied to one utterance at a time.
 
-Order (asr.augment.registry.TRANSFORMS): speed, tempo, pitch (the talker) -> reverb (the room) -> noise
+Order (asr.augment.registry.TRANSFORMS): speed, tempo, pitch, formant (the talker) -> reverb (the room) -> noise
 (the background, which the room does not colour: it is not where the talker is) -> telephone (the channel
 carries both) -> gain (the recording level) -> clipping (the converter). Every transform draws a coin
 against its probability, always, whether it is applied or not, and everything else it draws comes from the

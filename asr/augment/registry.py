@@ -10,12 +10,13 @@ Adding an augmentation: one module with its builder, one line here, one config s
 
 from asr.registry import Registry
 
-# the order is the order of application: the speaker (speed, tempo, pitch), the room (reverb), the
+# the order is the order of application: the speaker (speed, tempo, pitch, formant), the room (reverb), the
 # background (noise), the channel (telephone), the recording level (gain), the converter (clipping)
 TRANSFORMS = Registry("augmentation", {
     "speed": "asr.augment.speed:make",
     "tempo": "asr.augment.tempo:make",
     "pitch": "asr.augment.pitch:make",
+    "formant": "asr.augment.formant:make",
     "reverb": "asr.augment.reverb:make",
     "noise": "asr.augment.noise:make",
     "telephone": "asr.augment.telephone:make",

@@ -1,5 +1,5 @@
 """What the transforms' steps share: drawing a value from a configured [low, high] range, and the step that
-draws one value and applies a function with it (speed, tempo, pitch, gain, clipping)."""
+draws one value and applies a function with it (speed, tempo, pitch, formant, gain, clipping)."""
 
 
 def draw(rng, interval):
