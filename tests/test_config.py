@@ -15,13 +15,16 @@ def test_recipe_configs_load(path):
     assert config.model.units > 0 and config.train.max_epochs > 0
 
 
-def test_the_normalisation_comparison_config_is_the_default_but_for_normalisation():
-    """conf/small_utt.yaml trains on the default run's data (--data data/small) to measure one setting: a change
-    to small.yaml that it does not follow would measure something else."""
+@pytest.mark.parametrize("name, section, key, default_value", [("small_utt.yaml", "model", "normalisation", "global"),
+                                                               ("small_gru.yaml", "model", "encoder", "bilstm")])
+def test_a_comparison_config_is_the_default_but_for_one_setting(name, section, key, default_value):
+    """These configs train on the default run's data (--data data/small) to measure one setting: a change to
+    small.yaml that they do not follow would measure something else."""
     import dataclasses
-    default, compared = (load_config(RECIPES / "synth_en" / "conf" / name) for name in ("small.yaml", "small_utt.yaml"))
-    assert compared.model.normalisation == "utterance" != default.model.normalisation
-    assert dataclasses.replace(compared, model=dataclasses.replace(compared.model, normalisation="global")) == default
+    default, compared = (load_config(RECIPES / "synth_en" / "conf" / n) for n in ("small.yaml", name))
+    assert getattr(getattr(compared, section), key) != getattr(getattr(default, section), key) == default_value
+    restored = dataclasses.replace(getattr(compared, section), **{key: default_value})
+    assert dataclasses.replace(compared, **{section: restored}) == default
 
 
 @pytest.mark.parametrize("text, message", [
