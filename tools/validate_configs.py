@@ -24,9 +24,9 @@ from asr.errors import AsrError
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
 REPO = Path(__file__).resolve().parents[1]
-# Hours of audio each recipe config trains on (published sizes; synth_en's the durations in its train manifest summed; AN4 and TIMIT approximated from utterance
-# counts x typical length) to turn per-frame costs into epochs;
-# Common Voice's train split grows with every release, so its line is per 100 h (scale it to yours)
+# Hours of audio each recipe config trains on (published sizes; synth_en's, its train manifest's durations
+# summed; AN4 and TIMIT approximated from utterance counts x typical length) to turn per-frame costs into
+# epochs; Common Voice's train split grows with every release, so its line is per 100 h (scale it to yours)
 TRAIN_HOURS = {"librispeech/medium": 100.6, "librispeech/large": 960.9, "ljspeech/medium": 22.1,
                "common_voice/medium": 100.0, "timit/medium": 3.1, "an4/small": 0.6, "yesno/tiny": 0.04,
                "synth_en/small": 17.9, "synth_en/tiny": 0.2, "synth_en/robust": 15.9,
