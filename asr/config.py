@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from asr.augment.registry import noise_source_names
+from asr.augment.registry import noise_source_names, transform_names
 from asr.config_checks import TTS_VOICES, check_together
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
@@ -258,8 +258,7 @@ RANGES = {
     **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
     "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
     "train.augment.probability": FRACTION,
-    **{f"train.augment.{k}.probability": FRACTION for k in ("speed", "tempo", "pitch", "formant", "reverb", "noise",
-                                                            "telephone", "gain", "clipping")},
+    **{f"train.augment.{name}.probability": FRACTION for name in transform_names()},
     "decode.beam_width": COUNT,
     "decode.chunk_seconds": (1.0, None, False, False),  # a chunk must hold speech, and shorter ones never end
 }
@@ -269,7 +268,7 @@ RANGES = {
 INTERVALS = {
     "train.augment.speed.range": (0.5, 2.0, False, False), "train.augment.tempo.range": (0.5, 2.0, False, False),
     "train.augment.pitch.semitones": (-12.0, 12.0, False, False),  # an octave either way
-    "train.augment.formant.factor": (0.5, 2.0, False, False),  # adult formants span ~0.8-1.25 of a mean
+    "train.augment.formant.factor": (0.5, 2.0, False, False),  # a child's formants are ~1.5x a man's
     "train.augment.reverb.rt60": (0.05, 2.0, False, False),  # simulation cost grows with RT60 cubed
     "train.augment.noise.snr_db": (-20.0, 80.0, False, False),
     "train.augment.gain.db": (-60.0, 40.0, False, False),
