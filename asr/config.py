@@ -41,8 +41,14 @@ class CorpusConfig:
     unseen_engine: str = "festival"
     unseen_engine_sentences: int = 400
     adapt_sentences: int = 300
+    # a second held-out engine, a neural one, for test_unseen_neural (none unless it is given sentences)
+    unseen_neural_engine: str = "hibari"
+    unseen_neural_sentences: int = 0
+    kokoro_voices: int = 500  # numbered mixtures of Kokoro's voice packs (data_prep/tts/kokoro.py)
+    hibari_voices: list = field(default_factory=lambda: list(TTS_VOICES["hibari"]))
     duration_stretch: list = field(default_factory=lambda: [0.85, 1.2])  # flite and festival; > 1 is slower
     f0_mean_hz: list = field(default_factory=lambda: [85, 140])  # flite and festival; their voices are male
+    neural_speed: list = field(default_factory=lambda: [0.85, 1.15])  # kokoro and hibari; > 1 is faster
     volume_db: list = field(default_factory=lambda: [-12.0, 0.0])  # a gain on all but the espeak-ng test splits
     seed: int = 1234
 
@@ -243,9 +249,9 @@ COUNT, NON_NEGATIVE, POSITIVE, FRACTION = (1, None, False, False), (0, None, Fal
     (0, None, True, False), (0, 1, False, False)
 RANGES = {
     **{f"corpus.{k}": COUNT for k in ("train_sentences", "dev_sentences", "test_sentences", "min_words",
-                                      "max_words")},
+                                      "max_words", "kokoro_voices")},
     **{f"corpus.{k}": NON_NEGATIVE for k in ("unseen_voice_sentences", "unseen_voices", "unseen_engine_sentences",
-                                             "adapt_sentences", "seed")},
+                                             "unseen_neural_sentences", "adapt_sentences", "seed")},
     **{f"features.{k}": COUNT for k in ("sample_rate", "n_mels", "win_length", "hop_length", "n_fft",
                                         "utterances_per_shard")},
     "features.fmin": NON_NEGATIVE, "features.fmax": POSITIVE, "features.log_floor": POSITIVE,
@@ -276,6 +282,7 @@ INTERVALS = {
     "corpus.rate_wpm": (80, 450, False, False), "corpus.pitch": (0, 99, False, False),
     "corpus.duration_stretch": (0.5, 2.0, False, False), "corpus.f0_mean_hz": (50, 300, False, False),
     "corpus.volume_db": (-40, 0, False, False),  # a gain above 0 dB could clip
+    "corpus.neural_speed": (0.5, 2.0, False, False),
 }
 
 

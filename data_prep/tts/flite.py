@@ -4,12 +4,18 @@ Rate is flite's duration_stretch (above 1 is slower) and pitch its target mean F
 ignores that target, so rms varies in rate and volume only.
 """
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import soundfile as sf
 
-PROGRAM = PACKAGE = "flite"
+PROGRAM = "flite"
+INSTALL = "install the Debian package flite"
+
+
+def installed():
+    return shutil.which(PROGRAM) is not None
 
 
 def prosody(rng, config):

