@@ -25,7 +25,8 @@ def layer_and_batch():
 
 def keras_outputs(layer, x, lengths):
     mask = tf.sequence_mask(lengths, tf.shape(x)[1])
-    return layer(x, mask=mask) * tf.cast(mask, tf.float32)[:, :, None]
+    out = layer(x, mask=mask)
+    return out * tf.cast(mask, out.dtype)[:, :, None]
 
 
 def outputs_and_gradients(compute, layer, x, lengths):
@@ -63,3 +64,51 @@ def test_model_uses_the_fast_path_only_without_a_gpu():
     has_gpu = bool(tf.config.list_physical_devices("GPU"))
     assert AcousticModel(ModelConfig(encoder="bilstm"), 29, 80).encoder.fast_cpu_lstm is not has_gpu
     assert AcousticModel(ModelConfig(encoder="bigru"), 29, 80).encoder.fast_cpu_lstm is False
+
+
+@pytest.fixture(scope="module")
+def bfloat16_twin(layer_and_batch):
+    """The same layer under Keras' mixed_bfloat16 policy (float32 weights, bfloat16 compute), on a longer batch:
+    over 200 frames a rounding in the cell state has time to add up."""
+    layer, _, _ = layer_and_batch
+    twin = recurrent_layer("lstm", 8, "bilstm_bf16", dtype="mixed_bfloat16")
+    twin.build((3, 200, 5))
+    for mine, theirs in zip(twin.weights, layer.weights):
+        mine.assign(theirs)
+    x = tf.constant(np.random.default_rng(5).normal(size=(3, 200, 5)).astype(np.float32))
+    return layer, twin, x, tf.constant([200, 120, 7])
+
+
+def relative_error(a, b):
+    return float(np.linalg.norm(np.asarray(a, np.float32) - b) / np.linalg.norm(b))
+
+
+def test_bfloat16_fast_path_matches_keras_bfloat16_and_is_closer_to_float32(bfloat16_twin):
+    """Ours rounds only the matmuls' inputs and h; Keras' bfloat16 layer computes its gates and cell in bfloat16."""
+    layer, twin, x, lengths = bfloat16_twin
+    reference = fast_lstm.bidirectional_lstm(layer, x, lengths).numpy()  # float32 (= Keras float32, above)
+    ours = fast_lstm.bidirectional_lstm(twin, tf.cast(x, tf.bfloat16), lengths)
+    keras_bf16 = keras_outputs(twin, tf.cast(x, tf.bfloat16), lengths)
+    assert ours.dtype == tf.bfloat16 and not ours.numpy()[2, 7:].astype(np.float32).any()  # padding stays zero
+    assert relative_error(ours, keras_bf16.numpy().astype(np.float32)) < 0.03
+    assert relative_error(ours, reference) < 0.01
+    assert relative_error(ours, reference) < relative_error(keras_bf16, reference)
+
+
+def test_bfloat16_fast_path_gradients_match_float32_within_bfloat16_rounding(bfloat16_twin):
+    layer, twin, x, lengths = bfloat16_twin
+
+    def grads(target, inputs, compute):
+        weights = tf.constant(np.random.default_rng(6).normal(size=(3, 200, 16)).astype(np.float32))
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(tf.cast(compute(target, inputs, lengths), tf.float32) * weights)
+        return tape.gradient(loss, [inputs, *target.trainable_variables])
+
+    reference = grads(layer, x, fast_lstm.bidirectional_lstm)
+    ours = grads(twin, tf.cast(x, tf.bfloat16), fast_lstm.bidirectional_lstm)
+    theirs = grads(twin, tf.cast(x, tf.bfloat16), keras_outputs)
+    for name, a, b, k in zip(["inputs"] + [v.path for v in layer.trainable_variables], ours, reference, theirs):
+        assert relative_error(a, b.numpy()) < 0.03, name
+        assert relative_error(a, k.numpy().astype(np.float32)) < 0.05, name
+    assert not ours[0].numpy()[2, 7:].astype(np.float32).any()  # padding receives no gradient

@@ -7,7 +7,8 @@ Adam, clipping) on one random padded batch, and prints seconds per step and fram
   fast        asr.models.fast_lstm (the CPU path asr trains with), asr's thread defaults
   pytorch     the identical model and step in PyTorch (tools/torch_reference.py; `bench` extra)
 each in its own subprocess (TensorFlow fixes its threads at start-up), with ratios to the reference and
-the ratio ours (fast) / PyTorch in frames per second.
+the ratio ours (fast) / PyTorch in frames per second. --precision float32 mixed_bfloat16 times each variant
+in each precision (PyTorch's bfloat16 is torch.autocast) and prints ours against PyTorch across them.
 
 With --pipeline DATA_DIR it also times the training input pipeline alone (asr.data.batch_dataset over
 the first 10 x --steps batches of the recipe's epoch-1 plan: feature reads, padding, SpecAugment if on) in
@@ -15,10 +16,12 @@ frames per second, to compare with the model's; with the config's waveform augme
 again with it (audio reads, augmentation, log-mels), and the ratio of the two.
 
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
+    python tools/bench_train.py recipes/synth_en/conf/small.yaml --precision float32 mixed_bfloat16
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --pipeline recipes/synth_en/data/small
 """
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -32,6 +35,7 @@ from asr.data.tokenizer import CharTokenizer
 VOCAB_SIZE = CharTokenizer().vocab_size
 # (fast LSTM, asr threads); pytorch: None
 VARIANTS = {"reference": (False, False), "keras": (False, True), "fast": (True, True), "pytorch": None}
+BENCH_PRECISIONS = ("float32", "mixed_bfloat16")  # PyTorch's bfloat16: torch.autocast on the CPU
 
 
 def random_batch(batch, frames, label_length, vocab_size, seed=0):
@@ -84,14 +88,16 @@ def run_variant(args):
     if args.variant == "pytorch":
         import torch
         from torch_reference import seconds_per_step as torch_seconds_per_step
-        seconds = torch_seconds_per_step(load_config(args.config).model, VOCAB_SIZE, arrays, args.warmup, args.steps)
+        seconds = torch_seconds_per_step(load_config(args.config).model, VOCAB_SIZE, arrays, args.warmup, args.steps,
+                                         bfloat16=args.precision[0] == "mixed_bfloat16")
         print(f"{seconds:.4f} {torch.get_num_threads()}")
         return
     fast, asr_threads = VARIANTS[args.variant]
     if asr_threads:
         from asr.runtime import apply_thread_defaults
         apply_thread_defaults()
-    seconds = seconds_per_step(load_config(args.config), arrays, args.warmup, args.steps, fast_cpu_lstm=fast)
+    seconds = seconds_per_step(load_config(args.config), arrays, args.warmup, args.steps, fast_cpu_lstm=fast,
+                               precision=args.precision[0])
     intra = os.environ.get("TF_NUM_INTRAOP_THREADS", "all")  # TF reads it at start-up
     print(f"{seconds:.4f} {intra}")
 
@@ -103,6 +109,8 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=400, help="padded length in 10 ms frames")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--precision", nargs="+", choices=BENCH_PRECISIONS, default=["float32"],
+                        help="time every variant in each of these (default: float32)")
     parser.add_argument("--pipeline", metavar="DATA_DIR", help="also time the input pipeline on this data")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # internal: one subprocess
     args = parser.parse_args(argv)
@@ -111,23 +119,48 @@ def main(argv=None):
     frames = int(random_batch(args.batch, args.frames, 1, VOCAB_SIZE)[1].sum())
     print(f"{args.config}: batch {args.batch} x {args.frames} frames ({frames} real), "
           f"{args.warmup} warm-up + {args.steps} timed steps, {os.cpu_count()} cores")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
-    seconds = {}
-    for variant in VARIANTS:
-        command = [sys.executable, __file__, *(argv or sys.argv[1:]), "--variant", variant]
-        result = subprocess.run(command, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True)
-        if result.returncode:
-            print(f"{variant:10s} failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+    seconds = {(variant, precision): time_variant(argv, variant, precision)
+               for precision in args.precision for variant in VARIANTS}
+    for (variant, precision), timed in seconds.items():
+        if isinstance(timed, str):
+            print(f"{variant:10s} {precision:15s} failed: {timed}")
             continue
-        out = result.stdout.split()
-        seconds[variant], intra = float(out[-2]), out[-1]
-        print(f"{variant:10s} intra-op threads {intra:>3s}  {seconds[variant]:.3f} s/step  "
-              f"{frames / seconds[variant]:8.0f} frames/s  speed-up {seconds['reference'] / seconds[variant]:.2f}x")
-    if "fast" in seconds and "pytorch" in seconds:
-        print(f"throughput ratio ours (fast) / PyTorch: {seconds['pytorch'] / seconds['fast']:.2f}")
+        reference = seconds[("reference", precision)]
+        speed_up = f"{reference / timed:.2f}x" if isinstance(reference, float) else "-"
+        print(f"{variant:10s} {precision:15s} intra-op threads {timed.threads:>3s}  {timed:.3f} s/step  "
+              f"{frames / timed:8.0f} frames/s  speed-up {speed_up}")
+    for ours, theirs in itertools.product(args.precision, repeat=2):
+        if all(isinstance(seconds[key], float) for key in [("fast", ours), ("pytorch", theirs)]):
+            print(f"throughput ratio ours (fast, {ours}) / PyTorch ({theirs}): "
+                  f"{seconds[('pytorch', theirs)] / seconds[('fast', ours)]:.2f}")
     if args.pipeline:
         from asr.config import load_config
         pipeline_frames_per_second(args, load_config(args.config))
+
+
+class Timed(float):
+    """Seconds per step, with the intra-op threads the variant ran with."""
+
+    def __new__(cls, seconds, threads):
+        timed = super().__new__(cls, seconds)
+        timed.threads = threads
+        return timed
+
+
+def time_variant(argv, variant, precision):
+    """Seconds per step (Timed) of one variant in one precision, in its own subprocess; or why it failed."""
+    args = list(argv or sys.argv[1:])
+    if "--precision" in args:  # the subprocess gets this one precision only
+        start = args.index("--precision")
+        end = next((i for i in range(start + 1, len(args)) if args[i].startswith("--")), len(args))
+        del args[start:end]
+    command = [sys.executable, __file__, *args, "--precision", precision, "--variant", variant]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    result = subprocess.run(command, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True)
+    if result.returncode:
+        return (result.stderr.strip().splitlines() or ["?"])[-1]
+    out = result.stdout.split()
+    return Timed(float(out[-2]), out[-1])
 
 
 def pipeline_frames_per_second(args, config):

@@ -36,8 +36,11 @@ class TorchAcousticModel(nn.Module):
         return self.classifier(x), out_lengths
 
 
-def seconds_per_step(model_config, vocab_size, batch_arrays, warmup, steps):
-    """Time the PyTorch training step on one batch of (features, lengths, labels, label_lengths)."""
+def seconds_per_step(model_config, vocab_size, batch_arrays, warmup, steps, bfloat16=False):
+    """Time the PyTorch training step on one batch of (features, lengths, labels, label_lengths).
+
+    bfloat16: the model runs under torch.autocast (CPU, bfloat16), PyTorch's own mixed precision; the CTC
+    loss takes float32 log-probabilities, as ours does."""
     torch.manual_seed(0)
     m = model_config
     model = TorchAcousticModel(vocab_size, m.stack, m.skip, m.layers, m.units, m.dropout).train()
@@ -48,8 +51,9 @@ def seconds_per_step(model_config, vocab_size, batch_arrays, warmup, steps):
 
     def step():
         optimizer.zero_grad()
-        logits, out_lengths = model(features, lengths)
-        log_probs = logits.log_softmax(-1).transpose(0, 1)  # (T', B, V) as CTCLoss wants
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+            logits, out_lengths = model(features, lengths)
+        log_probs = logits.float().log_softmax(-1).transpose(0, 1)  # (T', B, V) as CTCLoss wants
         loss = ctc(log_probs, labels, out_lengths, label_lengths) / len(lengths)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -23,24 +23,32 @@ def _candidate_doubled(matrix, units):
 
 def lstm_sequence(x, cell, initial_state=None):
     """A forward LSTM over x (B, T, F) from `initial_state` (h, c) ((B, units) each; zeros if None)
-    -> (outputs (B, T, units), (h, c) after the last frame). Streaming carries (h, c) between chunks."""
-    units = cell.units
-    # float32 weights compute in x's dtype under mixed precision, as Keras' own layer call does
-    kernel, recurrent, bias = (_candidate_doubled(tf.cast(w, x.dtype), units)
-                               for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
-    projected = tf.einsum("btf,fg->tbg", x, kernel) + bias  # all frames at once, time-major
+    -> (outputs (B, T, units), (h, c) after the last frame). Streaming carries (h, c) between chunks.
+
+    Under mixed precision (x bfloat16 or float16) the two matmuls take their inputs in x's dtype, as Keras'
+    own layer does, and accumulate in float32 (oneDNN's bfloat16 kernels do); everything after them stays
+    float32: the gate pre-activations, the sigmoid, the cell state and tanh(c). Only h, the next matmul's
+    input and the layer's output, is rounded to x's dtype. A bfloat16 cell state would lose its 8th bit of
+    precision at every one of ~400 steps (tests/test_fast_lstm.py measures the difference).
+    """
+    units, compute = cell.units, x.dtype
+    kernel, recurrent = (_candidate_doubled(tf.cast(w, compute), units) for w in (cell.kernel, cell.recurrent_kernel))
+    bias = _candidate_doubled(tf.cast(cell.bias, tf.float32), units)
+    # all frames at once, time-major: (B, T, F) @ (F, 4U) -> (T, B, 4U)
+    projected = tf.cast(tf.einsum("btf,fg->tbg", x, kernel), tf.float32) + bias
 
     def step(state, projected_t):
         h, c = state
-        gates = tf.sigmoid(projected_t + tf.matmul(h, recurrent))
+        gates = tf.sigmoid(projected_t + tf.cast(tf.matmul(h, recurrent), tf.float32))
         i, f, g, o = tf.split(gates, 4, axis=-1)
         c = f * c + i * (2.0 * g - 1.0)  # 2 sigmoid(2z) - 1 = tanh(z)
-        return o * tf.tanh(c), c
+        return tf.cast(o * tf.tanh(c), compute), c
 
     if initial_state is None:
-        zeros = tf.zeros([tf.shape(x)[0], units], dtype=x.dtype)
+        zeros = tf.zeros([tf.shape(x)[0], units])
         initial_state = (zeros, zeros)
-    h_all, c_all = tf.scan(step, projected, initializer=tuple(initial_state))
+    h0, c0 = initial_state
+    h_all, c_all = tf.scan(step, projected, initializer=(tf.cast(h0, compute), tf.cast(c0, tf.float32)))
     return tf.transpose(h_all, [1, 0, 2]), (h_all[-1], c_all[-1])  # (T, B, units) -> (B, T, units)
 
 
