@@ -16,7 +16,8 @@ def test_recipe_configs_load(path):
 
 
 @pytest.mark.parametrize("name, section, key, default_value", [("small_utt.yaml", "model", "normalisation", "global"),
-                                                               ("small_gru.yaml", "model", "encoder", "bilstm")])
+                                                               ("small_gru.yaml", "model", "encoder", "bilstm"),
+                                                               ("small_bf16.yaml", "train", "precision", "auto")])
 def test_a_comparison_config_is_the_default_but_for_one_setting(name, section, key, default_value):
     """These configs train on the default run's data (--data data/small) to measure one setting: a change to
     small.yaml that they do not follow would measure something else."""

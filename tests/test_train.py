@@ -12,10 +12,12 @@ from asr.training.trainer import Trainer, train
 from tests.conftest import TINY
 
 
-@pytest.mark.parametrize("augment", [False, True], ids=["clean", "waveform-augmented"])
-def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path, augment):
+@pytest.mark.parametrize("augment, precision", [(False, "float32"), (True, "float32"), (False, "mixed_bfloat16")],
+                         ids=["clean", "waveform-augmented", "bfloat16"])
+def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path, augment, precision):
     values = json.loads(json.dumps(TINY))
     values["model"]["dropout"] = 0.2  # its random-generator state must come back too
+    values["train"]["precision"] = precision
     if augment:  # a resumed run must hear the augmented utterances the uninterrupted one heard
         values["train"]["augment"] = {"enabled": True, "speed": {"probability": 0.5},
                                       "noise": {"probability": 0.5, "sources": ["pink", "babble"]},
