@@ -17,10 +17,22 @@ devices. Set ASR_TF_LOGS=1 to see those lines. Python exceptions raised by the i
 
 import contextlib
 import os
+import re
+from pathlib import Path
 
 
 def usable_cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def cpu_has_bfloat16_dot_products(cpuinfo="/proc/cpuinfo"):
+    """True when the CPU multiplies bfloat16 at twice its float32 rate: AVX512-BF16 or AMX (Linux's flag names);
+    False where that cannot be read (another OS: float32 then, the safe choice)."""
+    try:
+        flags = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
 
 
 def apply_thread_defaults():

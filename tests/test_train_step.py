@@ -101,3 +101,12 @@ def test_float16_loss_scaling_lowers_the_scale_until_the_step_is_finite():
         np.testing.assert_array_equal(before[0], model.trainable_variables[0].numpy())
     assert applied_at and float(loss_scale.scale.numpy()) == 2.0 ** (24 - applied_at)
     assert not np.array_equal(before[0], model.trainable_variables[0].numpy())
+
+
+@pytest.mark.parametrize("flags, expected", [("fpu avx2 avx512f avx512_bf16 avx512_vnni", True),
+                                             ("fpu avx2 amx_bf16 amx_tile", True), ("fpu avx2 avx512f", False)])
+def test_a_cpu_with_bfloat16_dot_products_is_told_by_its_flags(tmp_path, flags, expected):
+    from asr.runtime import cpu_has_bfloat16_dot_products
+    (tmp_path / "cpuinfo").write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    assert cpu_has_bfloat16_dot_products(tmp_path / "cpuinfo") is expected
+    assert cpu_has_bfloat16_dot_products(tmp_path / "absent") is False  # another OS: float32

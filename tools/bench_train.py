@@ -21,6 +21,7 @@ again with it (audio reads, augmentation, log-mels), and the ratio of the two.
 """
 
 import argparse
+import dataclasses
 import itertools
 import os
 import subprocess
@@ -190,6 +191,42 @@ def pipeline_frames_per_second(args, config):
         waveform = training_augmentation(config, rows, store)
         augmented = timed_pipeline(store, utterances, plan, spec, t.seed, waveform)
         print(f"  with waveform augmentation   {augmented:8.0f} frames/s  ({augmented / shards:.2f}x the shards')")
+    everyone = dataclasses.replace(config, train=dataclasses.replace(t, augment=dataclasses.replace(
+        t.augment, enabled=True, probability=1.0)))
+    print(f"training steps fed by the pipeline ({args.precision[0]}), the same {len(plan)} batches:")
+    clean = timed_training(config, store, utterances, plan, spec, None, args.precision[0])
+    print(f"  from the shards              {clean:8.0f} frames/s")
+    heard = timed_training(config, store, utterances, plan, spec, training_augmentation(everyone, rows, store),
+                           args.precision[0])
+    print(f"  every utterance augmented    {heard:8.0f} frames/s  (training slowed by {1 - heard / clean:.1%})")
+
+
+def timed_training(config, store, utterances, plan, spec, waveform, precision):
+    """Frames per second of real training steps (asr's step, Adam at a fixed rate) fed by
+    asr.data.batch_dataset over the plan, the first two batches (tracing) left out."""
+    import keras
+
+    from asr.data.dataset import batch_dataset, input_pipeline_threads
+    from asr.models.acoustic import build_model
+    from asr.training.step import distributed_batches, fixed_rate_step
+    keras.utils.set_random_seed(0)
+    model = build_model(config.model, CharTokenizer().vocab_size, precision=precision)
+    _, step = fixed_rate_step(model, config.train.clipnorm)
+    batches = distributed_batches(tf_strategy(), lambda replicas, local: batch_dataset(
+        store, utterances, plan, spec, seed=[config.train.seed, 0], waveform=waveform))
+    with input_pipeline_threads():
+        for _ in range(2):
+            float(step(batches)[0])
+        start, frames = time.perf_counter(), 0
+        for batch in plan[2:]:
+            float(step(batches)[0])
+            frames += sum(utterances[i].num_frames for i in batch)
+    return frames / (time.perf_counter() - start)
+
+
+def tf_strategy():
+    import tensorflow as tf
+    return tf.distribute.get_strategy()
 
 
 def timed_pipeline(store, utterances, plan, spec, seed, waveform):

@@ -1,7 +1,10 @@
 """tf.data pipelines from batch plans: padded tensors with their lengths, split over replicas."""
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
+from threadpoolctl import threadpool_limits
 
 from asr.data.padding import pad_batch
 from asr.data.spec_augment import spec_augment
@@ -59,3 +62,13 @@ def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0, 
                 yield (*arrays, np.full(len(chosen), weight, np.float32))
 
     return tf.data.Dataset.from_generator(generate, output_signature=batch_signature(store.feature_dim)).prefetch(4)
+
+
+@contextlib.contextmanager
+def input_pipeline_threads():
+    """numpy's BLAS on one thread while training. The pipeline's numpy work (the log-mels of augmented audio:
+    a (T, 257) x (257, 80) matmul per utterance) runs beside TensorFlow's threads on the same cores; a BLAS
+    pool of its own would spin against them for matmuls far too small to share (tools/bench_train.py
+    --pipeline measures training with and without augmentation)."""
+    with threadpool_limits(1, user_api="blas"):
+        yield

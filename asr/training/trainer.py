@@ -21,7 +21,7 @@ import tensorflow as tf
 from asr.config import RecipeConfig, TrainConfig, config_to_dict
 from asr.data.augmented_features import training_augmentation
 from asr.data.batching import load_utterances, plan_batches
-from asr.data.dataset import batch_dataset
+from asr.data.dataset import batch_dataset, input_pipeline_threads
 from asr.data.manifest import load_manifest
 from asr.data.shards import FeatureStore, load_cmvn
 from asr.data.tokenizer import make_tokenizer
@@ -169,8 +169,9 @@ class Trainer:
             log.info(f"train: resuming at epoch {self.state.epoch + 1}, batch {self.state.batch_in_epoch}, "
                      f"step {self.state.global_step}")
         steps_left = stop_after_steps
-        while not self.state.finished and steps_left != 0:
-            steps_left = self._run_epoch(steps_left)
+        with input_pipeline_threads():
+            while not self.state.finished and steps_left != 0:
+                steps_left = self._run_epoch(steps_left)
         return self.state
 
     def _epoch_batches(self, plan):
