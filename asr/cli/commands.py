@@ -2,7 +2,8 @@
 
 import sys
 
-from asr.config import RecipeConfig, load_config
+from asr.config import RecipeConfig
+from asr.recipe import load_config
 from asr.errors import AsrError
 
 
