@@ -20,10 +20,10 @@ from asr.decoding.hotwords import parse_hotwords
 from asr.decoding.strategies import make_decoder, strategy
 from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
+from asr.inference.backends import choose_backend
 from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_energies, smoothed
 from asr.layout import run_of_model
-from asr.models.model_dir import current_onnx, read_model_info
-from asr.runtime import import_tensorflow_quietly
+from asr.models.model_dir import read_model_info
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +31,18 @@ RUN_LM = "run"  # lm= this: the run's word LM with the weights `asr evaluate` tu
 
 
 def load_predictor(info, backend):
-    """(backend name, predictor): onnxruntime when a current export exists (or backend "onnx"), else TF;
-    "onnx-int8" runs the int8 export and only when asked (it trades a little accuracy for speed)."""
-    int8 = backend == "onnx-int8"
-    onnx = current_onnx(info.layout.root, int8) if backend != "tf" else None
-    if backend in ("onnx", "onnx-int8") and onnx is None:
-        kind, flag = ("int8 ONNX", " --int8") if int8 else ("ONNX", "")
-        raise AsrError(f"{info.layout.root}: no {kind} export of these weights (run `asr export{flag} "
-                       f"{info.layout.root}`)")
+    """(backend name, predictor) of a model for a backend of asr.inference.backends."""
+    name, onnx = choose_backend(info, backend)
     if onnx is not None:
         from asr.inference.onnx_predictor import OnnxPredictor
         predictor = OnnxPredictor(onnx)
         if predictor.feature_dim != info.features.n_mels:
             raise AsrError(f"{onnx}: takes {predictor.feature_dim} features per frame, but {info.layout.json.name} "
                            f"records n_mels {info.features.n_mels}: the model directory is inconsistent")
-        return ("onnx-int8" if int8 else "onnx"), predictor
-    import_tensorflow_quietly()  # only this path needs TensorFlow: the ONNX one runs without it
+        return name, predictor
     from asr.models.model_dir import build_trained_model
     from asr.models.predict import tf_predictor
-    return "tf", tf_predictor(build_trained_model(info))
+    return name, tf_predictor(build_trained_model(info))
 
 
 def run_lm(info):
@@ -74,7 +67,7 @@ class Transcriber:
     """Audio -> text with a trained model.
 
     strategy, beam_width, chunk_seconds: None takes the model's own decoding defaults (model.json).
-    backend: "auto" (ONNX if `asr export` wrote one for these weights), "onnx", "onnx-int8" or "tf".
+    backend: one of asr.inference.backends.BACKENDS ("auto": ONNX if `asr export` wrote one for these weights).
     lm: for a strategy that uses an LM: RUN_LM (the run's tuned LM, the default) or an ARPA file path.
     words: also return word timings and confidences (strategies that keep word frames).
     hotwords: [(spec "word[:weight]", where it was given), ...] for a strategy that favours hot-words.
