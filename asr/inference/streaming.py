@@ -100,6 +100,10 @@ class StreamingRecognizer:
 
     backend: one of asr.inference.backends.BACKENDS ("auto": onnxruntime when a current model.stream.onnx exists).
     strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy).
+
+    `step` is the network step every stream runs, `step(frames (1, n, F), mask (1, n), state) -> (logits
+    (n', V), state)` with `step.initial_state()`: a wrapper put in its place sees (or scripts) the logits the
+    streams made afterwards decode.
     """
 
     def __init__(self, model_dir, backend="auto", strategy_name=None, lm=None, beam_width=None,
