@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from asr.augment.registry import noise_source_names
-from asr.config import RecipeConfig, build_config, check_choice, check_items
+from asr.config import build_config, check_choice, check_items
 from asr.config_checks import check_together
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
