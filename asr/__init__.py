@@ -5,6 +5,7 @@ The Python API (asr.api, docs/python-api.md): `asr.load_model(path_or_none)` -> 
 """
 
 from asr.api import AudioStream, Final, Model, Partial, Transcription, Word, load_model
+from asr.errors import AsrError
 
 __version__ = "0.1.0"
-__all__ = ["AudioStream", "Final", "Model", "Partial", "Transcription", "Word", "load_model"]
+__all__ = ["AsrError", "AudioStream", "Final", "Model", "Partial", "Transcription", "Word", "load_model"]

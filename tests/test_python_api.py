@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import asr
-from asr.errors import AsrError
+from asr import AsrError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "python-api.md"
 
