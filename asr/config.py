@@ -1,18 +1,17 @@
-"""Recipe configuration: typed dataclasses of plain values, loaded from YAML, unknown keys rejected."""
+"""Recipe configuration: typed dataclasses of plain values and the checks a value can pass alone (its type, its
+range, a fixed list of choices), with unknown keys rejected.
+
+This is the ground floor every stage builds on, so it imports none of them: a recipe is read (YAML -> a checked
+RecipeConfig) by asr.recipe, which adds the checks that need the stages' registries and the settings together.
+"""
 
 import dataclasses
 import math
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import yaml
-
-from asr.augment.registry import noise_source_names, transform_names
-from asr.config_checks import TTS_VOICES, check_together
-from asr.decoding.strategies import strategy_names
+from asr.config_checks import TTS_VOICES
 from asr.errors import AsrError
-from asr.models.registry import encoder_names
 
 
 @dataclass
@@ -235,12 +234,9 @@ class RecipeConfig:
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 NORMALISATIONS = ("global", "utterance")
-# allowed values; a registry's names are read when a config is checked, so registered additions count
-CHOICES = {"model.encoder": encoder_names, "decode.strategy": strategy_names,
-           "train.early_stopping_metric": lambda: ("dev_wer", "dev_loss"), "train.precision": lambda: PRECISIONS,
-           "model.normalisation": lambda: NORMALISATIONS}
-# list settings whose every item is one of a registry's names
-ITEM_CHOICES = {"train.augment.noise.sources": noise_source_names}
+# allowed values known here; the settings whose values are a registry's names are asr.recipe's
+CHOICES = {"train.early_stopping_metric": ("dev_wer", "dev_loss"), "train.precision": PRECISIONS,
+           "model.normalisation": NORMALISATIONS}
 RENAMED = {"model.cell": "model.encoder (bilstm or bigru)", "train.specaugment": "train.spec_augment.enabled"}
 
 
@@ -264,7 +260,9 @@ RANGES = {
     **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
     "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
     "train.augment.probability": FRACTION,
-    **{f"train.augment.{name}.probability": FRACTION for name in transform_names()},
+    # every augmentation's section (asr.recipe holds the sections to the augmentation registry)
+    **{f"train.augment.{f.name}.probability": FRACTION for f in dataclasses.fields(AugmentConfig)
+       if dataclasses.is_dataclass(f.type)},
     "decode.beam_width": COUNT,
     "decode.chunk_seconds": (1.0, None, False, False),  # a chunk must hold speech, and shorter ones never end
 }
@@ -332,18 +330,23 @@ def _check_value(kind, value, name, source):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise AsrError(f"{source}: '{name}' must be {kind.__name__}, got {value!r}")
-    if name in CHOICES and value not in CHOICES[name]():
-        raise AsrError(f"{source}: '{name}' must be one of {', '.join(CHOICES[name]())}, got {value!r}")
+    if name in CHOICES:
+        check_choice(value, CHOICES[name], name, source)
     if name in RANGES:
         check_range(value, RANGES[name], f"{source}: '{name}'")
-    if name in ITEM_CHOICES:
-        _check_items(value, ITEM_CHOICES[name](), name, source)
     if name in INTERVALS:
         value = _check_interval(value, INTERVALS[name], name, source)
     return value
 
 
-def _check_items(values, choices, name, source):
+def check_choice(value, choices, name, source):
+    """AsrError "<source>: '<name>' must be one of a, b, got 'c'" unless `value` is in `choices`."""
+    if value not in choices:
+        raise AsrError(f"{source}: '{name}' must be one of {', '.join(choices)}, got {value!r}")
+
+
+def check_items(values, choices, name, source):
+    """AsrError naming the first of a list setting's `values` that is not in `choices`."""
     for value in values:
         if value not in choices:
             raise AsrError(f"{source}: '{name}' items must be among {', '.join(choices)}, got {value!r}")
@@ -360,25 +363,10 @@ def _check_interval(value, bounds, name, source):
     return [float(v) for v in value]
 
 
-def config_from_dict(values, source="config"):
-    config = _build(RecipeConfig, values or {}, "", source)
-    check_together(config, source)
-    return config
-
-
-def load_config(path):
-    """Read a recipe YAML file into a RecipeConfig; AsrError names the file and the bad key."""
-    path = Path(path)
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AsrError(f"{path}: config file not found") from None
-    except yaml.YAMLError as e:
-        raise AsrError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-    if not values:
-        raise AsrError(f"{path}: the config is empty (give at least the sections you change; "
-                       "recipes/synth_en/conf/small.yaml is an example)")
-    return config_from_dict(values, str(path))
+def build_config(values, source="config"):
+    """A RecipeConfig from a dict of sections, every key known and every value of its type, range and
+    fixed choices; AsrError names `source` and the key. Not the whole check: asr.recipe.config_from_dict is."""
+    return _build(RecipeConfig, values or {}, "", source)
 
 
 def config_to_dict(config):

@@ -1,15 +1,14 @@
 """Checks of a whole recipe config that no single key's type, choices or range can make: settings that bound
-one another, the synthetic corpus's engines and voices, a normalisation its encoder can run."""
+one another, the synthetic corpus's engines and voices. (Those that ask a stage, such as whether an encoder
+streams, are asr.recipe's.)"""
 
 from asr.errors import AsrError
-from asr.models.registry import encoder_class
 
 
 def check_together(config, source):
     """AsrError naming `source` and the settings, unless the RecipeConfig's settings agree with one another."""
     _check_splits(config.splits, source)
     _check_pairs(config, source)
-    check_normalisation(config.model, source)
     _check_corpus(config.corpus, source)
 
 
@@ -27,16 +26,6 @@ def _check_pairs(config, source):
     for ok, problem in pairs:
         if not ok:
             raise AsrError(f"{source}: {problem}")
-
-
-def check_normalisation(model, source):
-    """AsrError unless the ModelConfig's normalisation suits its encoder: a streaming encoder (its class's
-    `streams`) has not seen the utterance's end when it must emit, so it cannot divide by the utterance's
-    statistics. The encoder's class is imported (TensorFlow) only for an utterance-normalised model."""
-    if model.normalisation == "utterance" and encoder_class(model.encoder).streams:
-        raise AsrError(f"{source}: 'model.normalisation' utterance needs the whole utterance and encoder "
-                       f"{model.encoder!r} streams; use global (a sliding-window normalisation would be the "
-                       "streaming form, and asr has none)")
 
 
 # Speech engines of the synthetic corpus (data_prep/tts/) and the voices known to each besides espeak-ng's

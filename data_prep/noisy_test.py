@@ -16,7 +16,7 @@ import numpy as np
 
 from asr.augment.pipeline import Augmenter
 from asr.augment.registry import transform_names
-from asr.config import config_from_dict
+from asr.recipe import config_from_dict
 from asr.data.audio import SAMPLE_RATE, load_audio, write_wav
 
 log = logging.getLogger(__name__)

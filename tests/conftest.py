@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pytest  # noqa: E402
 
 from asr.cli.output import configure_logging  # noqa: E402
-from asr.config import config_from_dict  # noqa: E402
+from asr.recipe import config_from_dict  # noqa: E402
 
 configure_logging()  # library log lines reach stdout/stderr as under the CLI (capsys sees them)
 

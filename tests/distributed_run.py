@@ -27,7 +27,7 @@ def main():
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.cpus)
-    from asr.config import config_from_dict
+    from asr.recipe import config_from_dict
     from asr.training.trainer import Trainer
     trainer = Trainer(config_from_dict(json.loads(args.config_json)), args.data_dir, args.run_dir, args.strategy,
                       args.init_from)

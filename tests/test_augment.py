@@ -19,8 +19,9 @@ from asr.augment.signal import active_power, power
 from asr.augment.speed import change_speed
 from asr.augment.telephone import telephone_channel
 from asr.augment.tempo import change_tempo
-from asr.config import AugmentConfig, NoiseConfig, ReverbConfig, config_from_dict
+from asr.config import AugmentConfig, NoiseConfig, ReverbConfig
 from asr.errors import AsrError
+from asr.recipe import config_from_dict
 
 RATE = 16000
 

@@ -6,14 +6,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from asr.config import config_from_dict
-from asr.data.augmented_features import AugmentedFeatures, training_augmentation
+from asr.augment.augmented_features import AugmentedFeatures, training_augmentation
 from asr.data.batching import load_utterances, min_input_frames, plan_batches
 from asr.data.dataset import batch_dataset
 from asr.data.manifest import load_manifest
 from asr.data.shards import FeatureStore
 from asr.data.tokenizer import CharTokenizer
 from asr.layout import DataLayout
+from asr.recipe import config_from_dict
 from tests.conftest import TINY
 
 # every transform likely, babble included: the batches exercise all of them

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.config import load_config
+from asr.recipe import load_config
 from asr.errors import AsrError
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"

@@ -179,15 +179,13 @@ def test_a_long_file_read_block_by_block_transcribes_as_the_whole_file(exported,
 
     from asr.data import audio
     from asr.data.audio import to_mono
-    from asr.inference import transcriber as transcriber_module
     rows = sorted((tiny_data / "wav").rglob("*.wav"))[:8]
     pause = np.zeros(8000, np.float32)
     speech = np.concatenate([np.concatenate([sf.read(p, dtype="float32")[0], pause]) for p in rows])
     at_44k = soxr.resample(speech, 16000, 44100)
     path = tmp_path / "long.flac"
     sf.write(path, np.stack([at_44k, 0.5 * at_44k], 1), 44100)
-    monkeypatch.setattr(transcriber_module, "GROUP_SECONDS", 3.0)  # a group ends inside the file
-    monkeypatch.setattr(audio, "BLOCK_FRAMES", 10000)  # and blocks end anywhere in chunks and hops
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 10000)  # blocks end anywhere in chunks and hops
     transcriber = Transcriber(exported, chunk_seconds=2.5, words=True)
     whole = to_mono(*sf.read(path, dtype="float32"), 16000)
     seconds, bounds = transcriber.plan_file(path)
@@ -196,7 +194,7 @@ def test_a_long_file_read_block_by_block_transcribes_as_the_whole_file(exported,
     for (start, features), (whole_start, whole_features) in zip(chunks, transcriber.chunks(whole), strict=True):
         assert start == whole_start
         np.testing.assert_array_equal(features, whole_features)
-    [streamed] = transcribe_files([path], transcriber)
+    [streamed] = transcribe_files([path], transcriber, group_seconds=3.0)  # a group ends inside the file
     text, words = transcriber.transcribe_many([whole])[0]
     assert streamed["text"] == text and streamed["words"] == words
     assert streamed["duration"] == round(len(whole) / 16000, 3)

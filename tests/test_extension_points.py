@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from asr.config import ModelConfig, config_from_dict
+from asr.config import ModelConfig
 from asr.decoding.strategies import Strategy, make_decoder, register_strategy, strategy_names
 from asr.errors import AsrError
 from asr.models.acoustic import build_model
@@ -14,6 +14,7 @@ from asr.models.encoder import Encoder
 from asr.models.export import export_model
 from asr.models.model_dir import load_trained_model
 from asr.models.registry import encoder_names, register_encoder
+from asr.recipe import config_from_dict
 from asr.training.step import fixed_rate_step, repeated_batch
 from tests.conftest import TINY
 

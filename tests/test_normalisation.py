@@ -8,11 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from asr.config import DecodeConfig, FeatureConfig, ModelConfig, config_from_dict
+from asr.config import DecodeConfig, FeatureConfig, ModelConfig
 from asr.errors import AsrError
 from asr.models.acoustic import build_model
 from asr.models.model_dir import load_trained_model, read_model_info, save_trained_model
 from asr.models.normalisation import STD_FLOOR, UtteranceCMVN
+from asr.recipe import config_from_dict
 
 
 def utterance_model(encoder="bilstm", **sizes):

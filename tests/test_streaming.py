@@ -1,8 +1,6 @@
 """Streaming: chunked features, frame stacking and network steps equal the offline computation; a streamed
 file gets the offline transcript; end-points, partials and finals follow their rules."""
 
-import types
-
 import keras
 import numpy as np
 import onnxruntime as ort
@@ -11,7 +9,7 @@ import pytest
 from asr.config import ModelConfig
 from asr.data.features import LogMelStream, log_mel
 from asr.data.manifest import load_manifest
-from asr.inference.streaming import FrameStacker, Stream, StreamingRecognizer
+from asr.inference.streaming import FrameStacker, StreamingRecognizer
 from asr.inference.transcriber import Transcriber
 from asr.models.acoustic import build_model
 from asr.models.onnx_streaming import streaming_model_onnx
@@ -103,24 +101,31 @@ def test_a_streamed_file_gets_the_offline_logits_and_transcript(tiny_streaming_r
     assert recognizer.backend == backend
     transcriber = Transcriber(tiny_streaming_run / "model", backend="tf")
     samples = transcriber.load(spoken_utterance["audio"])
+    recognizer.step = recording = RecordingStep(recognizer.step)
     stream, events = recognizer.new_stream(), []
-    logits = []
-    stream._take = record_logits(stream._take, logits)
     for start in range(0, len(samples), 1600):  # 100 ms at a time
         events += stream.accept(samples[start:start + 1600])
     events += stream.finish()
     (_, features), = transcriber.chunks(samples)
     offline, lengths = transcriber.predict(features[None], np.array([len(features)]))
-    np.testing.assert_allclose(np.concatenate(logits), offline[0, :lengths[0]], atol=1e-4)
+    np.testing.assert_allclose(np.concatenate(recording.logits), offline[0, :lengths[0]], atol=1e-4)
     finals = [e for e in events if e["type"] == "final"]
     assert " ".join(e["text"] for e in finals) == transcriber.transcribe_samples(samples) != ""
 
 
-def record_logits(take, into):
-    def recording(logits, end_of_stream=False):
-        into.append(logits)
-        return take(logits, end_of_stream)
-    return recording
+class RecordingStep:
+    """A recogniser's network step that keeps what it outputs: the logits its streams decode."""
+
+    def __init__(self, step):
+        self.step, self.logits = step, []
+
+    def initial_state(self):
+        return self.step.initial_state()
+
+    def __call__(self, frames, mask, state):
+        logits, state = self.step(frames, mask, state)
+        self.logits.append(logits)
+        return logits, state
 
 
 class ScriptedStep:
@@ -140,11 +145,10 @@ class ScriptedStep:
 
 
 def scripted_stream(tiny_streaming_run, path):
-    """A Stream of the tiny model's settings whose network outputs `path` (token ids per output frame)."""
+    """A stream of the tiny model's recogniser whose network step outputs `path` (token ids per output frame)."""
     recognizer = StreamingRecognizer(tiny_streaming_run / "model", endpoint_seconds=0.3)
-    fake = types.SimpleNamespace(**vars(recognizer))
-    fake.step = ScriptedStep(path, recognizer.info.tokenizer.vocab_size)
-    return Stream(fake), recognizer
+    recognizer.step = ScriptedStep(path, recognizer.info.tokenizer.vocab_size)
+    return recognizer.new_stream(), recognizer
 
 
 def ids(recognizer, text):
@@ -261,11 +265,11 @@ def test_an_int8_export_streams_too(tiny_streaming_run, tiny_data, tmp_path):
     for backend in ("onnx", "onnx-int8"):
         recognizer = StreamingRecognizer(model_dir, backend=backend)
         assert recognizer.backend == backend
-        stream, logits[backend] = recognizer.new_stream(), []
-        stream._take = record_logits(stream._take, logits[backend])
+        recognizer.step = logits[backend] = RecordingStep(recognizer.step)
+        stream = recognizer.new_stream()
         stream.accept(samples)
         stream.finish()
-    fp32, int8 = (np.concatenate(logits[b]) for b in ("onnx", "onnx-int8"))
+    fp32, int8 = (np.concatenate(logits[b].logits) for b in ("onnx", "onnx-int8"))
     assert fp32.shape == int8.shape and not np.array_equal(fp32, int8)
     assert np.linalg.norm(int8 - fp32) / np.linalg.norm(fp32) < 0.05
     export_model(model_dir)  # without --int8: the int8 files go

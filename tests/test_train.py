@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from asr.config import config_from_dict
+from asr.recipe import config_from_dict
 from asr.errors import AsrError
 from asr.training.trainer import Trainer, train
 from tests.conftest import TINY

@@ -7,10 +7,11 @@ import keras
 import numpy as np
 import pytest
 
-from asr.config import ModelConfig, config_from_dict
+from asr.config import ModelConfig
 from asr.errors import AsrError
 from asr.models.acoustic import build_model, cudnn_eligible
 from asr.models.ctc_loss import ctc_loss
+from asr.recipe import config_from_dict
 from asr.training.step import LossScale, fixed_rate_step, repeated_batch
 from tests.conftest import TINY
 

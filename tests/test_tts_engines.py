@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.config import CorpusConfig, config_from_dict
+from asr.config import CorpusConfig
 from asr.data.audio import to_mono
 from asr.data.manifest import load_manifest
 from asr.errors import AsrError
+from asr.recipe import config_from_dict
 from data_prep.synth_en import split_sentences, split_voices, utterance_jobs
 from data_prep.tts import speak, speak_chunk
 from tests.conftest import needs_engines

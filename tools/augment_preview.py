@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from asr.augment.pipeline import Augmenter  # noqa: E402
-from asr.config import load_config  # noqa: E402
+from asr.recipe import load_config  # noqa: E402
 from asr.data.audio import load_audio  # noqa: E402
 from asr.data.features import log_mel  # noqa: E402
 from asr.data.manifest import load_manifest  # noqa: E402

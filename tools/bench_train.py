@@ -84,7 +84,7 @@ def seconds_per_step(config, batch_arrays, warmup, steps, fast_cpu_lstm=None, pr
 
 def run_variant(args):
     """Time one variant in this process and print its seconds per step on the last line."""
-    from asr.config import load_config
+    from asr.recipe import load_config
     arrays = random_batch(args.batch, args.frames, args.frames // 10, VOCAB_SIZE)
     if args.variant == "pytorch":
         import torch
@@ -135,7 +135,7 @@ def main(argv=None):
             print(f"throughput ratio ours (fast, {ours}) / PyTorch ({theirs}): "
                   f"{seconds[('pytorch', theirs)] / seconds[('fast', ours)]:.2f}")
     if args.pipeline:
-        from asr.config import load_config
+        from asr.recipe import load_config
         pipeline_frames_per_second(args, load_config(args.config))
 
 
@@ -170,7 +170,7 @@ def pipeline_frames_per_second(args, config):
     from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
     apply_thread_defaults()
     import_tensorflow_quietly()
-    from asr.data.augmented_features import training_augmentation
+    from asr.augment.augmented_features import training_augmentation
     from asr.data.batching import load_utterances, plan_batches
     from asr.data.manifest import load_manifest
     from asr.data.shards import FeatureStore

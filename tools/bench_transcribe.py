@@ -66,7 +66,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     apply_thread_defaults()
     import_tensorflow_quietly()
-    from asr.cli.default_model import choose_model
+    from asr.inference.default_model import choose_model
     from asr.inference.transcriber import Transcriber
     from asr.models.model_dir import current_onnx
     from asr.runtime import usable_cores

@@ -85,7 +85,7 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--steps", type=int, default=5)
     args = parser.parse_args(argv)
-    from asr.config import load_config
+    from asr.recipe import load_config
     from asr.data.tokenizer import make_tokenizer
     from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
     apply_thread_defaults()

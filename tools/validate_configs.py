@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asr.config import load_config
+from asr.recipe import load_config
 from asr.data.features import frame_seconds
 from asr.data.tokenizer import make_tokenizer
 from asr.errors import AsrError

@@ -1,5 +1,5 @@
 """The `asr` command: the only part of asr that parses arguments, talks to the user (prints and sets up
-logging), picks a default model and sets the thread policy. Everything else is a library call."""
+logging) and sets the thread policy. Everything else is a library call."""
 
 from asr.cli.main import main
 

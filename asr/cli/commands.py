@@ -2,7 +2,8 @@
 
 import sys
 
-from asr.config import RecipeConfig, load_config
+from asr.config import RecipeConfig
+from asr.recipe import load_config
 from asr.errors import AsrError
 
 
@@ -62,7 +63,7 @@ def cmd_export(args):
 
 
 def cmd_transcribe(args):
-    from asr.cli.default_model import choose_model
+    from asr.inference.default_model import choose_model
     from asr.cli.output import print_transcripts
     from asr.decoding.hotwords import read_hotword_file
     from asr.inference.transcriber import RUN_LM, Transcriber, times_words, transcribe_files
@@ -86,7 +87,7 @@ def cmd_transcribe(args):
 
 def stream_transcript(args, strategy, lm, hotwords):
     """`asr transcribe --stream FILE|-`: partial and final results while the audio arrives."""
-    from asr.cli.default_model import choose_model
+    from asr.inference.default_model import choose_model
     from asr.cli.output import print_stream_events
     from asr.inference.stream_sources import file_pieces, paced, pcm_pieces, stream_events
     from asr.inference.streaming import StreamingRecognizer
@@ -126,7 +127,7 @@ def cmd_inspect(args):
 
 
 def cmd_serve(args):
-    from asr.cli.default_model import choose_model
+    from asr.inference.default_model import choose_model
     from asr.serving.app import serve
     from asr.serving.limits import ServeLimits
     limits = ServeLimits(args.max_streams, args.max_upload_seconds, int(args.max_upload_mb * 1e6),

@@ -12,6 +12,7 @@ from asr.cli.output import configure_logging, discard_stdout
 from asr.config import COUNT, DISTRIBUTIONS, POSITIVE, RANGES, check_range
 from asr.decoding.strategies import strategy_names
 from asr.errors import AsrError
+from asr.inference.backends import BACKENDS
 from asr.runtime import apply_thread_defaults, import_tensorflow_quietly
 
 # every stage writes complete outputs only (asr.fileio) and skips what is done, so a rerun continues
@@ -150,7 +151,7 @@ def add_transcribe_command(sub, common):
     p.add_argument("--json", action="store_true",
                    help="print a JSON list of {file, duration, text, words: [{word, start, end, confidence}]}")
     p.add_argument("--chunk-seconds", type=float, help="cut longer files into chunks (default: the model's, 20)")
-    p.add_argument("--backend", choices=("auto", "onnx", "onnx-int8", "tf"), default="auto",
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow; "
                    "onnx-int8: the int8 model of `asr export --int8` (never chosen by auto)")
     p.add_argument("--strategy", choices=strategy_names(), help="decoding (default: the model's, greedy)")
@@ -191,8 +192,9 @@ def add_serve_command(sub, common):
     p.add_argument("--max-upload-mb", type=float, default=200, help="largest upload, in MB (200)")
     p.add_argument("--max-stream-seconds", type=float, default=3600, help="most audio in one stream (3600)")
     p.add_argument("--workers", type=int, default=2, help="threads that run the model (2)")
-    p.add_argument("--backend", choices=("auto", "onnx", "tf"), default="auto",
-                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow; "
+                   "onnx-int8: the int8 model of `asr export --int8` (never chosen by auto)")
 
 
 def build_parser():

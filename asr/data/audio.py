@@ -10,6 +10,7 @@ import io
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -113,27 +114,60 @@ def read_samples(path):
         return np.concatenate(list(checked_blocks(sound))), sound.samplerate
 
 
+@dataclass(frozen=True, eq=False)
+class InMemoryAudio:
+    """Audio already in memory, readable wherever a file path is (stream_audio): (N,) or (N, C) float
+    samples at `rate` (the Python API's arrays). Checked as a file's samples are when it is read."""
+    samples: np.ndarray
+    rate: int
+    name: str = "audio array"
+
+    def __str__(self):
+        return self.name
+
+
 def stream_audio(path, target_rate=SAMPLE_RATE, name=None, levels=None):
-    """Yield `path` as mono float32 blocks at `target_rate`, decoded and resampled block by block.
+    """Yield `path` (or an InMemoryAudio) as mono float32 blocks at `target_rate`, decoded and resampled
+    block by block.
 
     AsrError naming the file (as `name`, default the path) on any problem read_samples finds, and for
     less than MIN_SECONDS of audio; it can come after blocks were yielded, at the latest with the last.
     `levels`: an asr.data.audio_checks.LevelCheck that sees every block as decoded, channels apart.
     """
     try:
+        if isinstance(path, InMemoryAudio):
+            yield from resampled(memory_blocks(path.samples), path.rate, target_rate, levels)
+            return
         with open_sound(path) as sound:
-            resample, frames = Resampler(sound.samplerate, target_rate), 0
-            for block in checked_blocks(sound):
-                frames += len(block)
-                if levels is not None:
-                    levels.add(block)
-                yield resample(mono(block))
-            if frames < MIN_SECONDS * sound.samplerate:
-                raise AsrError(f"too short ({1000 * frames / sound.samplerate:.0f} ms of audio; at least "
-                               f"{1000 * MIN_SECONDS:.0f} ms needed)")
-            yield resample(np.zeros(0, np.float32), last=True)
+            yield from resampled(checked_blocks(sound), sound.samplerate, target_rate, levels)
     except AsrError as e:
         raise AsrError(f"{name or path}: {e}") from None
+
+
+def memory_blocks(samples):
+    """In-memory samples as checked_blocks gives a file's: float32 blocks of BLOCK_FRAMES, each checked."""
+    samples = np.asarray(samples, np.float32)
+    if samples.ndim not in (1, 2):
+        raise AsrError(f"samples must be (N,) or (N, channels), got shape {samples.shape}")
+    if len(samples) == 0:
+        raise AsrError("contains no audio samples")
+    for start in range(0, len(samples), BLOCK_FRAMES):
+        check_block(block := samples[start:start + BLOCK_FRAMES])
+        yield block
+
+
+def resampled(blocks, rate, target_rate, levels):
+    """Checked blocks at `rate` as mono blocks at `target_rate`; AsrError for less than MIN_SECONDS."""
+    resample, frames = Resampler(rate, target_rate), 0
+    for block in blocks:
+        frames += len(block)
+        if levels is not None:
+            levels.add(block)
+        yield resample(mono(block))
+    if frames < MIN_SECONDS * rate:
+        raise AsrError(f"too short ({1000 * frames / rate:.0f} ms of audio; at least "
+                       f"{1000 * MIN_SECONDS:.0f} ms needed)")
+    yield resample(np.zeros(0, np.float32), last=True)
 
 
 def load_audio(path, target_rate=SAMPLE_RATE):

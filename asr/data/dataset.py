@@ -39,7 +39,7 @@ def batch_dataset(store, utterances, batches, augment=None, seed=(0,), first=0, 
     Each global batch is split over `replicas` (replica_slices); this worker loads and yields only the
     slices of its own replicas `local`, in order, so tf.distribute hands slice k to local replica k.
     SpecAugment of the utterance at position p of batch k draws from rng(*seed, k, p), waveform
-    augmentation (`waveform`: an asr.data.augmented_features.AugmentedFeatures) from rng(*seed, k, p,
+    augmentation (`waveform`: an asr.augment.augmented_features.AugmentedFeatures) from rng(*seed, k, p,
     WAVEFORM_STREAM): a resumed epoch augments exactly as before, whatever the number of replicas.
     """
 

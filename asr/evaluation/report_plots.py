@@ -1,19 +1,8 @@
 """The figures of the HTML report, each returned as PNG bytes (matplotlib, no display needed)."""
 
-import io
+import numpy as np
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-
-def png_bytes(fig):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+from asr.plotting import draw_spectrogram, plt, png_bytes
 
 
 def training_curves(train_steps, train_loss, epochs):
@@ -42,13 +31,6 @@ def wer_by_length(buckets, wers_by_strategy):
     ax.set(xlabel="reference length (words)", ylabel="WER %", title="WER by utterance length")
     ax.legend()
     return png_bytes(fig)
-
-
-def draw_spectrogram(ax, features, hop_seconds):
-    """(T, n_mels) log-mel features on `ax`, time in seconds."""
-    ax.imshow(features.T, origin="lower", aspect="auto", extent=(0, len(features) * hop_seconds, 0, features.shape[1]),
-              cmap="magma")
-    ax.set(ylabel="mel band")
 
 
 def spectrogram_and_posteriorgram(features, log_posteriors, symbols, hop_seconds, frame_seconds):

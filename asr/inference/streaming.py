@@ -21,8 +21,8 @@ from asr.data.features import LogMelStream
 from asr.data.tokenizer import BLANK
 from asr.decoding.ctc_decoders import collapse
 from asr.errors import AsrError
+from asr.inference.backends import choose_backend
 from asr.inference.transcriber import Transcriber, times_words
-from asr.models.model_dir import current_onnx
 
 ENDPOINT_SECONDS = 0.8
 IDLE_SECONDS = 5.0
@@ -98,8 +98,12 @@ class FrameStacker:
 class StreamingRecognizer:
     """A streaming model loaded once, shared by any number of streams (`new_stream`), from any thread.
 
-    backend: "auto" (onnxruntime when a current model.stream.onnx exists), "onnx", "onnx-int8" or "tf".
+    backend: one of asr.inference.backends.BACKENDS ("auto": onnxruntime when a current model.stream.onnx exists).
     strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy).
+
+    `step` is the network step every stream runs, `step(frames (1, n, F), mask (1, n), state) -> (logits
+    (n', V), state)` with `step.initial_state()`: a wrapper put in its place sees (or scripts) the logits the
+    streams made afterwards decode.
     """
 
     def __init__(self, model_dir, backend="auto", strategy_name=None, lm=None, beam_width=None,
@@ -118,17 +122,10 @@ class StreamingRecognizer:
 
 
 def load_stream_step(info, backend):
-    """(backend name, step): onnxruntime on a current model.stream.onnx (or backend "onnx"), else TensorFlow."""
-    int8 = backend == "onnx-int8"
-    path = current_onnx(info.layout.root, int8, stream=True) if backend != "tf" else None
-    if backend in ("onnx", "onnx-int8") and path is None:
-        raise AsrError(f"{info.layout.root}: no streaming {'int8 ' if int8 else ''}ONNX export of these weights "
-                       f"(run `asr export{' --int8' if int8 else ''} {info.layout.root}`)")
-    if path is not None:
-        return backend if int8 else "onnx", OnnxStreamStep(path)
-    from asr.runtime import import_tensorflow_quietly
-    import_tensorflow_quietly()
-    return "tf", TfStreamStep(info)
+    """(backend name, step) of a model for a backend of asr.inference.backends (onnxruntime runs
+    model.stream[.int8].onnx)."""
+    name, path = choose_backend(info, backend, stream=True)
+    return name, (OnnxStreamStep(path) if path is not None else TfStreamStep(info))
 
 
 # Stacked frames per network step (120 ms by default). Steps always take this many frames, whatever the

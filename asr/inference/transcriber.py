@@ -11,7 +11,7 @@ import json
 import logging
 from pathlib import Path
 
-from asr.data.audio import load_audio, readable_path, stream_audio
+from asr.data.audio import InMemoryAudio, load_audio, readable_path, stream_audio
 from asr.data.audio_checks import LevelCheck
 from asr.data.batching import plan_batches
 from asr.data.features import frame_seconds, log_mel
@@ -20,10 +20,10 @@ from asr.decoding.hotwords import parse_hotwords
 from asr.decoding.strategies import make_decoder, strategy
 from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
+from asr.inference.backends import choose_backend
 from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_energies, smoothed
 from asr.layout import run_of_model
-from asr.models.model_dir import current_onnx, read_model_info
-from asr.runtime import import_tensorflow_quietly
+from asr.models.model_dir import read_model_info
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +31,18 @@ RUN_LM = "run"  # lm= this: the run's word LM with the weights `asr evaluate` tu
 
 
 def load_predictor(info, backend):
-    """(backend name, predictor): onnxruntime when a current export exists (or backend "onnx"), else TF;
-    "onnx-int8" runs the int8 export and only when asked (it trades a little accuracy for speed)."""
-    int8 = backend == "onnx-int8"
-    onnx = current_onnx(info.layout.root, int8) if backend != "tf" else None
-    if backend in ("onnx", "onnx-int8") and onnx is None:
-        kind, flag = ("int8 ONNX", " --int8") if int8 else ("ONNX", "")
-        raise AsrError(f"{info.layout.root}: no {kind} export of these weights (run `asr export{flag} "
-                       f"{info.layout.root}`)")
+    """(backend name, predictor) of a model for a backend of asr.inference.backends."""
+    name, onnx = choose_backend(info, backend)
     if onnx is not None:
         from asr.inference.onnx_predictor import OnnxPredictor
         predictor = OnnxPredictor(onnx)
         if predictor.feature_dim != info.features.n_mels:
             raise AsrError(f"{onnx}: takes {predictor.feature_dim} features per frame, but {info.layout.json.name} "
                            f"records n_mels {info.features.n_mels}: the model directory is inconsistent")
-        return ("onnx-int8" if int8 else "onnx"), predictor
-    import_tensorflow_quietly()  # only this path needs TensorFlow: the ONNX one runs without it
+        return name, predictor
     from asr.models.model_dir import build_trained_model
     from asr.models.predict import tf_predictor
-    return "tf", tf_predictor(build_trained_model(info))
+    return name, tf_predictor(build_trained_model(info))
 
 
 def run_lm(info):
@@ -74,7 +67,7 @@ class Transcriber:
     """Audio -> text with a trained model.
 
     strategy, beam_width, chunk_seconds: None takes the model's own decoding defaults (model.json).
-    backend: "auto" (ONNX if `asr export` wrote one for these weights), "onnx", "onnx-int8" or "tf".
+    backend: one of asr.inference.backends.BACKENDS ("auto": ONNX if `asr export` wrote one for these weights).
     lm: for a strategy that uses an LM: RUN_LM (the run's tuned LM, the default) or an ARPA file path.
     words: also return word timings and confidences (strategies that keep word frames).
     hotwords: [(spec "word[:weight]", where it was given), ...] for a strategy that favours hot-words.
@@ -157,16 +150,15 @@ class Transcriber:
         return decoded
 
     def transcribe_many(self, recordings):
-        """List of mono sample arrays at the model's rate -> list of (text, words or None), chunks batched."""
-        owners, chunks = [], []
-        for k, samples in enumerate(recordings):
-            pieces = self.chunks(samples)
-            owners += [k] * len(pieces)
-            chunks += pieces
-        transcripts = [FileTranscript(str(k)) for k in range(len(recordings))]
-        for owner, chunk in zip(owners, self.decode_chunks(chunks)):  # chunks are in time order per recording
-            transcripts[owner].add(*chunk)
-        return [(t.text(), t.words if self.words else None) for t in transcripts]
+        """List of mono sample arrays at the model's rate -> list of (text, words or None), chunks batched
+        (transcribe_files over them); AsrError naming the first recording that is not usable audio."""
+        rate = self.info.features.sample_rate
+        sources = [InMemoryAudio(samples, rate, f"recording {k}") for k, samples in enumerate(recordings)]
+        results = list(transcribe_files(sources, self))
+        for result in results:
+            if "error" in result:
+                raise AsrError(result["error"])
+        return [(result["text"], result.get("words")) for result in results]
 
     def transcribe_samples(self, samples):
         """Mono samples at the model's rate -> text."""
@@ -218,33 +210,36 @@ def joined_nbest(firsts, seconds, n):
 GROUP_SECONDS = 600  # audio whose chunks are decoded together: short files fill batches, memory stays bounded
 
 
-def transcribe_files(paths, transcriber):
-    """Yield one result per path, in order: {file, duration, text[, words]} or {file, error}.
+def transcribe_files(sources, transcriber, names=None, group_seconds=GROUP_SECONDS):
+    """Yield one result per source, in order: {file, duration, text[, words][, alternatives]} or {file, error}.
+    The one loop from audio to transcripts: `asr transcribe`, the Python API and Transcriber.transcribe_many.
 
-    Files are read block by block, twice (asr.data.audio, asr.inference.chunking): memory holds at
-    most GROUP_SECONDS of chunk features, whatever the files' lengths; chunks of several files share
-    batches. A file that cannot be read costs only its own result. The path STDIN reads standard input.
+    sources: audio file paths (STDIN reads standard input) or asr.data.audio.InMemoryAudio; names: how the
+    results and error messages name them (default: the path). Files are read block by block, twice
+    (asr.data.audio, asr.inference.chunking): memory holds at most `group_seconds` of chunk features,
+    whatever the files' lengths; chunks of several files share batches. A source that cannot be read costs
+    only its own result.
     """
     transcripts, queue, seconds = [], [], 0.0
-    for path in paths:
-        transcripts.append(transcript := FileTranscript(str(path), transcriber.nbest))
-        for start, features in chunks_or_error(transcriber, path, transcript):
+    for source, name in zip(sources, names or [None] * len(sources), strict=True):
+        transcripts.append(transcript := FileTranscript(name or str(source), transcriber.nbest))
+        for start, features in chunks_or_error(transcriber, source, transcript):
             queue.append((transcript, (start, features)))
             seconds += len(features) * frame_seconds(transcriber.info.features)
-            if seconds >= GROUP_SECONDS:  # decoded out here: a decoding problem is not this file's error
+            if seconds >= group_seconds:  # decoded out here: a decoding problem is not this file's error
                 yield from decode_queue(transcriber, queue, transcripts)
                 queue, seconds = [], 0.0
     yield from decode_queue(transcriber, queue, transcripts)
 
 
-def chunks_or_error(transcriber, path, transcript):
-    """Yield (start seconds, features) of each chunk of a file; a problem with the file (found by the
-    planning pass, before any chunk) becomes the transcript's error instead."""
+def chunks_or_error(transcriber, source, transcript):
+    """Yield (start seconds, features) of each chunk of a source; a problem with it (found by the planning
+    pass, before any chunk) becomes the transcript's error instead."""
     try:
-        with readable_path(path) as readable:
-            transcript.duration, bounds = transcriber.plan_file(readable, path)
+        with readable_path(source) as readable:
+            transcript.duration, bounds = transcriber.plan_file(readable, transcript.file)
             transcript.chunks_left = len(bounds)
-            yield from transcriber.file_chunks(readable, bounds, path)
+            yield from transcriber.file_chunks(readable, bounds, transcript.file)
     except AsrError as e:
         transcript.error = str(e)
 

@@ -8,7 +8,7 @@ together and the map reads as a diagonal band from the first word to the last.
 
 import numpy as np
 
-from asr.evaluation.report_plots import draw_spectrogram, plt, png_bytes
+from asr.plotting import draw_spectrogram, plt, png_bytes
 
 SHOWN_TRACES = ("input", "forget", "output", "update", "reset", "candidate", "cell")
 HEATMAP_LIMITS = {"candidate": (-1, 1), "cell": (-2, 2)}  # gates are [0, 1]

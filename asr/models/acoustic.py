@@ -14,9 +14,8 @@ import keras
 from keras import ops
 
 from asr.config import FeatureConfig, ModelConfig
-from asr.config_checks import check_normalisation
 from asr.models.normalisation import GlobalCMVN, normalisation_layer
-from asr.models.registry import encoder_class
+from asr.models.registry import check_normalisation, encoder_class
 
 
 @keras.saving.register_keras_serializable(package="asr")

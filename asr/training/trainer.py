@@ -18,8 +18,8 @@ import time
 import keras
 import tensorflow as tf
 
+from asr.augment.augmented_features import training_augmentation
 from asr.config import RecipeConfig, TrainConfig, config_to_dict
-from asr.data.augmented_features import training_augmentation
 from asr.data.batching import load_utterances, plan_batches
 from asr.data.dataset import batch_dataset, input_pipeline_threads
 from asr.data.manifest import load_manifest

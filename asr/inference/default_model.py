@@ -1,6 +1,7 @@
-"""Which model `asr transcribe` uses when none is named: --model, else $ASR_MODEL, else the newest model
-the default recipe trained in the checkout the command runs in (or the source tree, for an editable
-install), else a message saying how to choose one."""
+"""Which model transcribes when none is named (`asr transcribe`, `asr serve`, `asr.load_model(None)`): the
+one given, else $ASR_MODEL, else the newest model the default recipe trained in the checkout the command runs
+in (or the source tree, for an editable install), else a message saying how to choose one. The one place
+this lookup lives, outside the CLI so the Python API shares it."""
 
 import os
 from pathlib import Path
@@ -26,9 +27,11 @@ def newest_recipe_model():
 
 
 def choose_model(given=None):
-    """The model directory to transcribe with; AsrError when there is none to choose."""
+    """The model directory to transcribe with (`given`: --model or load_model's path); AsrError when there is
+    none to choose."""
     chosen = given or os.environ.get(ENVIRONMENT_VARIABLE) or newest_recipe_model()
     if chosen is None:
-        raise AsrError(f"no model given: pass --model RUN_DIR or set {ENVIRONMENT_VARIABLE} (no trained model of "
-                       f"the default recipe under {' or '.join(str(d) for d in recipe_exp_dirs())})")
+        raise AsrError(f"no model given: pass --model RUN_DIR or set {ENVIRONMENT_VARIABLE} (in Python: "
+                       f"asr.load_model(RUN_DIR); no trained model of the default recipe under "
+                       f"{' or '.join(str(d) for d in recipe_exp_dirs())})")
     return chosen

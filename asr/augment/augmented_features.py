@@ -1,7 +1,7 @@
 """Training features heard through the waveform augmenter: fresh log-mels from the audio at every draw.
 
 The feature stage's shards hold the clean features; with `train.augment` on, each time the input pipeline
-draws a training utterance it reads the audio, passes it through asr.augment's Augmenter with a generator
+draws a training utterance it reads the audio, passes it through the Augmenter (asr.augment.pipeline) with a generator
 seeded by the utterance's place in the epoch's plan, and computes the log-mels with the same function and
 settings as the shards (asr.data.features.log_mel), so an augmented utterance differs from its shard only
 by what the augmenter did. Every epoch hears other versions; a resumed run hears what the uninterrupted
