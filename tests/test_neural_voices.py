@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.config import CorpusConfig, config_from_dict
+from asr.config import CorpusConfig
+from asr.recipe import config_from_dict
 from asr.errors import AsrError
 from data_prep.synth_en import split_sentences, split_voices, utterance_jobs
 from data_prep.tts import kokoro, speak
