@@ -7,6 +7,7 @@ appears here by itself."""
 import argparse
 import sys
 
+from asr import __version__
 from asr.cli import commands
 from asr.cli.output import configure_logging, discard_stdout
 from asr.config import COUNT, DISTRIBUTIONS, POSITIVE, RANGES, check_range
@@ -35,8 +36,11 @@ def check_options(args):
 
 
 def corpus_names():
-    from data_prep.corpora import CORPORA  # the CLI is the one part of asr that dispatches to data_prep
-    return list(CORPORA)
+    """The corpora `asr prepare` knows; None where data_prep is not installed (the wheel: `asr prepare` says why)."""
+    try:
+        return list(commands.data_prep_corpora().CORPORA)
+    except AsrError:
+        return None
 
 
 def add_command(sub, name, run, common, **kwargs):
@@ -201,6 +205,7 @@ def build_parser():
     common.add_argument("-q", "--quiet", action="count", default=0, help="problems only")
     parser = argparse.ArgumentParser(prog="asr", description="BiLSTM-CTC speech recognition: prepare data, "
                                      "compute features, train, evaluate and transcribe.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_data_commands(sub, common)
     add_model_commands(sub, common)
