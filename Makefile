@@ -39,7 +39,7 @@ system-packages:
 	fi
 
 # Re-resolves the newest releases pyproject.toml allows in a scratch venv and pins them all in constraints.txt.
-# Then `rm -r .venv && make run`, and update the README's results from what it prints (see README, "Installs").
+# Then `rm -r .venv && make run`, and update the README's results from what it prints (see docs/installs.md).
 lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip

@@ -87,7 +87,7 @@ def add_model_commands(sub, common):
     p.add_argument("--run-dir", required=True, help="output: checkpoints, logs and model/")
     p.add_argument("--distribution", choices=DISTRIBUTIONS, default="default",
                    help="default: one device; mirrored: every GPU of this host; multiworker: several hosts "
-                        "described by TF_CONFIG (README). Batch sizes are global: the same config trains the "
+                        "described by TF_CONFIG (docs/installs.md). Batch sizes are global: the same config trains the "
                         "same model on any number of devices")
     p.add_argument("--init-from", metavar="RUN_DIR", help="fine-tune: start from this trained model's weights (a "
                    "run or model directory of the same architecture and features; a new vocabulary gets a new "
@@ -135,7 +135,7 @@ def add_inspect_command(sub, common):
                     "saliency, unit probes", description="For each AUDIO file write OUT/<stem>/ (gates and cell "
                     "state per layer, gradient flow through time, word saliency, summary.json); with --data-dir, "
                     "statistics over a sample of a split (effective context per layer, gate saturation, probe "
-                    "units). README: 'Inside the model'.")
+                    "units). docs/inside-the-model.md.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
     p.add_argument("files", nargs="*", metavar="AUDIO", help="audio files (any format libsndfile reads, ≤ 60 s)")
     p.add_argument("--layer", type=int, help="draw the gates of this layer only (1 = nearest the input)")
