@@ -1,4 +1,5 @@
-"""The front page stays a front page, and every relative link of README.md and docs/*.md leads somewhere."""
+"""The front page stays a front page, and every relative link of README.md, docs/*.md and the recipes' pages
+leads somewhere."""
 
 import re
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "recipes").glob("*/README.md"))]
 MAX_README_LINES = 250  # the front page: what asr is, the two commands, a first transcription, results, links
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
