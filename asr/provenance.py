@@ -1,4 +1,4 @@
-"""How an artefact was made: feature settings and their fingerprint, the code's commit.
+"""How an artefact was made: feature settings and their fingerprint, the code's version and commit.
 
 Feature shards and model directories record the feature settings they were made with; a stage that
 would combine two artefacts made with different settings stops with one line naming both
@@ -44,11 +44,39 @@ def check_same_features(made_with, made_by, expected, expected_by):
                        f"({differences(made_with, expected)})")
 
 
-def code_commit():
-    """The git commit of the asr source in use ('unknown' outside a git checkout)."""
+def git(folder, *args):
+    """What `git ARGS` prints in folder, stripped; None where git is missing or fails."""
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=10)
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=folder, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def package_parent():
+    """The folder that holds the asr package: its source checkout (beside data_prep/ and the recipes) when asr runs
+    from one, else site-packages."""
+    return Path(__file__).resolve().parents[1]
+
+
+def code_commit():
+    """The git commit of asr's own checkout when asr runs from one, else None. An installed asr sits in
+    site-packages, perhaps inside some other project's repository: git would name that repository's commit."""
+    checkout = package_parent()
+    top = git(checkout, "rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != checkout:
+        return None
+    return git(checkout, "rev-parse", "--short", "HEAD")
+
+
+def code_provenance():
+    """What model.json records of the code that trained it: asr's version, and the commit from a checkout."""
+    import asr  # at call time: asr/__init__.py may import the stages that import this module
+    commit = code_commit()
+    return {"version": asr.__version__, **({"commit": commit} if commit else {})}
+
+
+def code_description():
+    """asr's version and commit in words, for reports: 'asr 0.1.0, commit 56d1e7a' (no commit when installed)."""
+    provenance = code_provenance()
+    return f"asr {provenance['version']}" + (f", commit {provenance['commit']}" if "commit" in provenance else "")

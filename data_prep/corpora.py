@@ -6,7 +6,7 @@
                to DATA_DIR/corpus_manifests/, then the recipe's splits (config `splits:`) to manifests/
 
 Adding a corpus: a module with download_<name>(target) and prepare_<name>(corpus_dir, out_dir, jobs), and
-one row in CORPORA below (README: "Add a recipe").
+one row in CORPORA below (docs/extending.md: "Add a recipe").
 """
 
 from dataclasses import dataclass, field

@@ -1,6 +1,7 @@
 """The `asr` command as a user runs it: help texts, evaluate reports, transcribe with bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,47 +148,124 @@ def test_features_of_very_short_audio_keep_the_frame_count(length):
         assert log_mel(np.ones(length, np.float32)).shape == (1 + length // 160, 80)
 
 
-@pytest.fixture(scope="module")
-def installed_python(tmp_path_factory):
-    """A fresh venv with asr installed non-editable (`pip install .`); its other packages are ours."""
+def test_asr_run_from_its_checkout_takes_data_prep_beside_it(tmp_path):
+    """An editable install puts asr alone on the path (not the checkout's root): `asr prepare` still takes the
+    data_prep/ beside it. Here a folder holding only a link to the checkout's asr/ stands for that path."""
+    import os
+    import subprocess
+    import sys
+
+    import asr
+    checkout = Path(asr.__file__).resolve().parents[1]
+    (tmp_path / "path").mkdir()
+    (tmp_path / "path" / "asr").symlink_to(checkout / "asr")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "path")}
+    where = "from asr.cli.commands import data_prep_corpora; print(data_prep_corpora().__file__)"
+    done = subprocess.run([sys.executable, "-c", where], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == str(checkout / "data_prep" / "corpora.py"), done.stdout + done.stderr
+
+
+def build_sdist_and_wheel(checkout, work):
+    """The sdist of a copy of the checkout's packaged files, and the wheel built from that sdist (as
+    `python -m build` does: a file the sdist forgets fails here). Offline: the backend is this environment's
+    setuptools (the dev extra), with no build isolation and no package index."""
     import shutil
+    import subprocess
+    import sys
+    source, dist = work / "source", work / "dist"
+    source.mkdir()  # a copy: the build writes *.egg-info beside the files it reads
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(checkout / name, source)
+    shutil.copytree(checkout / "asr", source / "asr", ignore=shutil.ignore_patterns("__pycache__"))
+    backend = "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", backend, str(dist)], cwd=source, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sdist = dist / done.stdout.split()[-1]
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--no-index", "--wheel-dir", str(dist), str(sdist)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return sdist, next(dist.glob("*.whl"))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The sdist and wheel, and a fresh venv outside the checkout, inside some other git repository, with the
+    wheel installed. Its other packages are this environment's (TensorFlow is not installed twice): a .pth
+    line per site-packages folder, which adds the folder but not the .pth files in it (not our editable asr)."""
+    import os
     import site
     import subprocess
     import sys
-    from pathlib import Path
-    venv = tmp_path_factory.mktemp("installed") / "venv"
+    from types import SimpleNamespace
+    work = tmp_path_factory.mktemp("installed")
+    subprocess.run(["git", "init", "--quiet", str(work)], check=True)
+    sdist, wheel = build_sdist_and_wheel(Path(__file__).resolve().parents[1], work)
+    venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    packages = next((venv / "lib").glob("python*/site-packages"))
-    (packages / "our_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")  # not our .pth files
-    checkout, source = Path(__file__).resolve().parents[1], venv.parent / "source"
-    source.mkdir()  # a copy of what the build reads: the build writes build/ and *.egg-info beside it
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(checkout / name, source)
-    for name in ("asr", "data_prep"):
-        shutil.copytree(checkout / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                           "--target", str(packages), str(source)], capture_output=True, text=True, cwd=venv)
+    python = venv / "bin" / "python"
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                           "--no-index", str(wheel)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    return venv / "bin" / "python"
+    packages = next((venv / "lib").glob("python*/site-packages"))
+    (packages / "our_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("ASR_MODEL", "PYTHONPATH")}  # not the checkout's asr
+    return SimpleNamespace(sdist=sdist, wheel=wheel, python=python, bin=venv / "bin", env=env)
 
 
-def test_an_installed_asr_finds_its_model_from_anywhere(installed_python, tiny_run, audio_files, tmp_path):
-    """Non-editable install, run outside the checkout: --model, else $ASR_MODEL, else a clear message."""
-    import os
+def test_the_wheel_holds_asr_alone_and_both_archives_the_licence(installed):
+    import tarfile
+    import zipfile
+    import asr
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    dist_info = f"asr_lstm_ctc-{asr.__version__}.dist-info"
+    assert {name.split("/")[0] for name in names} == {"asr", dist_info}  # no generic top-level data_prep
+    assert f"{dist_info}/licenses/LICENSE" in names and "asr/serving/static/index.html" in names
+    sdist_names = tarfile.open(installed.sdist).getnames()
+    assert f"asr_lstm_ctc-{asr.__version__}/LICENSE" in sdist_names
+
+
+def test_an_installed_asr_runs_from_anywhere(installed, tiny_run, audio_files, tmp_path):
+    """The wheel in a venv, run outside the checkout: `asr --version`, `python -m asr`, transcribe with --model,
+    else $ASR_MODEL, else a clear message; `asr prepare` says that it needs the checkout."""
     import subprocess
-    env = {k: v for k, v in os.environ.items() if k not in ("ASR_MODEL", "PYTHONPATH")}
 
-    def installed_asr(*args, **extra_env):
-        return subprocess.run([str(installed_python), "-m", "asr.cli", *map(str, args)], cwd=tmp_path,
-                              env={**env, **extra_env}, capture_output=True, text=True, timeout=600)
+    import asr
 
-    where = subprocess.run([str(installed_python), "-c", "import asr; print(asr.__file__)"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True)
-    assert str(installed_python.parents[1]) in where.stdout, where.stdout + where.stderr  # not the checkout
-    missing = installed_asr("transcribe", audio_files["good"])
+    def run(*command, **extra_env):
+        return subprocess.run(list(map(str, command)), cwd=tmp_path, env={**installed.env, **extra_env},
+                              capture_output=True, text=True, timeout=600)
+
+    where = run(installed.python, "-c", "import asr; print(asr.__file__)")
+    assert str(installed.bin.parent) in where.stdout, where.stdout + where.stderr  # not the checkout
+    version = run(installed.bin / "asr", "--version")
+    assert version.returncode == 0 and version.stdout == f"asr {asr.__version__}\n", version.stderr
+    usage = run(installed.python, "-m", "asr", "--help")
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: asr"), usage.stderr
+    missing = run(installed.bin / "asr", "transcribe", audio_files["good"])
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert "no model given: pass --model RUN_DIR or set ASR_MODEL" in missing.stderr
-    by_env = installed_asr("transcribe", audio_files["good"], ASR_MODEL=str(tiny_run))
-    by_option = installed_asr("transcribe", "--model", tiny_run, audio_files["good"])
+    by_env = run(installed.bin / "asr", "transcribe", audio_files["good"], ASR_MODEL=tiny_run)
+    by_option = run(installed.python, "-m", "asr", "transcribe", "--model", tiny_run, audio_files["good"])
     assert by_env.returncode == 0 == by_option.returncode, by_env.stderr + by_option.stderr
     assert by_env.stdout == by_option.stdout
+    prepare = run(installed.bin / "asr", "prepare", "--data-dir", tmp_path / "data")
+    assert prepare.returncode == 1 and prepare.stderr.startswith("asr prepare: corpus preparation (data_prep/) "
+                                                                 "comes with the source checkout"), prepare.stderr
+
+
+def test_model_json_records_the_version_and_only_our_own_commit(installed, tiny_run, tmp_path):
+    """From the checkout: the version and the checkout's commit. Installed inside another git repository: the
+    version alone (git run from site-packages would name that other repository's commit)."""
+    import subprocess
+
+    import asr
+    from asr.provenance import code_commit
+    checkout = Path(asr.__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True)
+    assert code_commit() == (head.stdout.strip() or None)
+    record = json.loads((tiny_run / "model" / "model.json").read_text())
+    assert record["version"] == asr.__version__ and record.get("commit") == code_commit()
+    installed_record = subprocess.run([installed.python, "-c", "import json; from asr.provenance import "
+                                       "code_provenance; print(json.dumps(code_provenance()))"], cwd=tmp_path,
+                                      env=installed.env, capture_output=True, text=True)
+    assert json.loads(installed_record.stdout) == {"version": asr.__version__}, installed_record.stderr

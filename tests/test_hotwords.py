@@ -8,19 +8,12 @@ import pytest
 from asr.data.tokenizer import CharTokenizer
 from asr.decoding.hotwords import DEFAULT_WEIGHT, HotWords, parse_hotword, parse_hotwords, read_hotword_file
 from asr.decoding.lm_beam import LmDecoder
-from asr.decoding.ngram_lm import arpa_unigrams, build_arpa
+from asr.decoding.ngram_lm import arpa_unigrams
 from asr.errors import AsrError
 from tests.test_cli import asr
-from tests.test_lm import TOY_TEXT, pytestmark, spelled_logits  # noqa: F401 - pytestmark: the toy LM needs IRSTLM
+from tests.test_lm import TOY_ARPA, spelled_logits
 
 SYMBOLS = CharTokenizer().symbols
-
-
-@pytest.fixture(scope="module")
-def toy_arpa(tmp_path_factory):
-    path = tmp_path_factory.mktemp("lm") / "toy.arpa"
-    build_arpa(TOY_TEXT, path, order=3)
-    return path
 
 
 def nbest(decoder, logits, hotwords=None, n=10):
@@ -28,34 +21,34 @@ def nbest(decoder, logits, hotwords=None, n=10):
     return dict(decoder.decode_nbest(logits, n))
 
 
-def test_a_hot_word_the_lm_never_saw_is_recovered(toy_arpa):
-    assert "hot" not in arpa_unigrams(toy_arpa)
+def test_a_hot_word_the_lm_never_saw_is_recovered():
+    assert "hot" not in arpa_unigrams(TOY_ARPA)
     logits = spelled_logits("the hot sat", confusions={5: ("a", 0.45)})  # the audio leans to "hot", the LM to "hat"
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     assert decoder.decode([logits]) == ["the hat sat"]
     decoder.hotwords = HotWords({"hot": DEFAULT_WEIGHT})
     assert decoder.decode([logits]) == ["the hot sat"]
 
 
-def test_a_hot_word_the_lm_finds_improbable_is_recovered(toy_arpa):
+def test_a_hot_word_the_lm_finds_improbable_is_recovered():
     logits = spelled_logits("the mat ate", confusions={4: ("c", 0.6)})  # "cat ate" is in the LM text, "mat ate" not
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     assert decoder.decode([logits]) == ["the cat ate"]
     decoder.hotwords = HotWords({"mat": DEFAULT_WEIGHT})
     assert decoder.decode([logits]) == ["the mat ate"]
 
 
-def test_weight_zero_is_the_plain_search(toy_arpa):
+def test_weight_zero_is_the_plain_search():
     logits = spelled_logits("the hot sat", confusions={5: ("a", 0.45), 9: ("e", 0.4)})
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     plain = nbest(decoder, logits)
     assert len(plain) > 2 and nbest(decoder, logits, {"hot": 0.0, "sat": 0.0}) == plain
     assert nbest(decoder, logits, {"hot": 2.0}) != plain
 
 
-def test_a_completed_hot_word_adds_its_weight_and_nothing_else(toy_arpa):
+def test_a_completed_hot_word_adds_its_weight_and_nothing_else():
     logits = spelled_logits("the hat sat", confusions={4: ("c", 0.3)})
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     plain, boosted = nbest(decoder, logits), nbest(decoder, logits, {"hat": 2.5})
     assert boosted["the hat sat"] == pytest.approx(plain["the hat sat"] + 2.5)
     assert boosted["the cat sat"] == pytest.approx(plain["the cat sat"])  # no hot-word in it
@@ -64,10 +57,10 @@ def test_a_completed_hot_word_adds_its_weight_and_nothing_else(toy_arpa):
     assert boosted["the hat sat"] == pytest.approx(plain["the hat sat"] + 2.5)
 
 
-def test_the_prefix_bonus_is_taken_back_when_the_word_is_not_completed(toy_arpa):
+def test_the_prefix_bonus_is_taken_back_when_the_word_is_not_completed():
     """"hat" begins the hot-word "hatch": beams spelling it carry a share of its weight while they do, but a
     hypothesis that ends with "hat", or goes on with another word, scores exactly as without hot-words."""
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     for text, confusions in (("the hat sat", {4: ("c", 0.3)}), ("a hat", {2: ("c", 0.3)})):
         logits = spelled_logits(text, confusions)
         plain, hot = nbest(decoder, logits), nbest(decoder, logits, {"hatch": 8.0, "hat on the mat": 8.0})
@@ -90,11 +83,11 @@ def test_the_prefix_bonus_keeps_a_hot_word_alive_through_pruning():
     assert hot.advance(None, "the", " ") == ""
 
 
-def test_an_unknown_hot_word_is_not_charged_its_spelling(toy_arpa):
+def test_an_unknown_hot_word_is_not_charged_its_spelling():
     """A word the LM never saw is charged its spelling (a uniform letter model) on top of <unk>; a listed word
     is not: it scores as <unk> plus its weight, so a name can win with a modest weight."""
     logits = spelled_logits("the hot sat", confusions={5: ("a", 0.45)})
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     plain, boosted = nbest(decoder, logits), nbest(decoder, logits, {"hot": 1.0})
     spelling = -0.5 * np.log(len(SYMBOLS) - 1) * len("hot ")  # alpha * ln P(h, o, t, end | unknown word)
     assert boosted["the hot sat"] == pytest.approx(plain["the hot sat"] + 1.0 - spelling)
@@ -106,9 +99,9 @@ def confusable_logits():
                                                               19: ("h", 0.35)})
 
 
-def test_lm_nbest_is_sorted_distinct_and_starts_with_the_best(toy_arpa):
+def test_lm_nbest_is_sorted_distinct_and_starts_with_the_best():
     logits = confusable_logits()
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0, beam_width=16)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0, beam_width=16)
     kept = len(decoder.decode_nbest(logits, 16))  # the beams within PRUNE_LOGP of the best at the end
     assert kept >= 4
     for n in (1, 3, kept + 3):
@@ -168,9 +161,9 @@ def random_model(tmp_path_factory):
     return make_model_dir(out), out / "noise.wav"
 
 
-def test_transcribe_json_alternatives_with_hot_words(random_model, toy_arpa):
+def test_transcribe_json_alternatives_with_hot_words(random_model):
     model, wav = random_model
-    result = asr("transcribe", "--model", model, "--lm-arpa", toy_arpa, "--beam-width", "8", "--json",
+    result = asr("transcribe", "--model", model, "--lm-arpa", TOY_ARPA, "--beam-width", "8", "--json",
                  "--nbest", "3", "--hotword", "cat:2", "--hotword", "zorb", wav)
     assert result.returncode == 0, result.stderr
     item = json.loads(result.stdout)[0]
@@ -190,11 +183,11 @@ def test_transcribe_json_alternatives_with_hot_words(random_model, toy_arpa):
     (["--hotword", "café", "LM"], "--hotword 'café': the model cannot spell 'é'"),
     (["--hotwords", "missing.txt", "LM"], "missing.txt: hot-word file not found"),
     (["--hotword", "cat"], "lm_weights.json: no tuned LM for this run")])  # alone, hot-words mean the run's LM
-def test_transcribe_option_errors_are_one_line(random_model, toy_arpa, options, problem):
+def test_transcribe_option_errors_are_one_line(random_model, options, problem):
     model, wav = random_model
-    options = [str(toy_arpa) if o == "LM" else o for o in options]
-    if str(toy_arpa) in options:
-        options.insert(options.index(str(toy_arpa)), "--lm-arpa")
+    options = [str(TOY_ARPA) if o == "LM" else o for o in options]
+    if str(TOY_ARPA) in options:
+        options.insert(options.index(str(TOY_ARPA)), "--lm-arpa")
     result = asr("transcribe", "--model", model, *options, wav)
     lines = result.stderr.splitlines()
     assert result.returncode == 1 and result.stdout == "" and len(lines) == 1, result.stderr

@@ -18,8 +18,6 @@ from asr.models.model_dir import current_onnx, load_trained_model, save_trained_
 from tests.test_cli import asr
 from tests.test_export import transcribe_in_a_new_process
 
-pytest.importorskip("onnxruntime")
-
 
 @pytest.fixture(scope="module")
 def exported_int8(tmp_path_factory, tiny_run):

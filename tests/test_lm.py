@@ -1,35 +1,53 @@
-"""Word LM: estimation with IRSTLM (normalised, held-out sentences excluded) and LM beam search."""
+"""Word LM: estimation with IRSTLM (normalised, held-out sentences excluded) and LM beam search.
+
+The decoder tests read tests/data/toy_3gram.arpa, IRSTLM's model of TOY_TEXT kept in the repository, so they
+run without IRSTLM; only the tests of `asr lm` (estimation) need it, and one of them checks that the kept file
+is still what IRSTLM makes of TOY_TEXT.
+"""
 
 import itertools
 import json
-import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from asr.data.tokenizer import BLANK, SPACE, CharTokenizer
 from asr.decoding.lm_beam import LmDecoder, log_softmax, tune_weights
-from asr.decoding.ngram_lm import arpa_counts, arpa_unigrams, build_arpa, build_lm
+from asr.decoding.ngram_lm import arpa_counts, arpa_unigrams, build_arpa, build_lm, find_tlm
 from asr.decoding.word_timing import aligned_word_frames, greedy_word_frames, timed_words
 from asr.errors import AsrError
 from asr.evaluation.scoring import score
 
-pytestmark = pytest.mark.skipif(shutil.which("tlm") is None and not __import__("os").path.exists(
-    "/usr/lib/irstlm/bin/tlm"), reason="IRSTLM is not installed (make test installs it)")
+def irstlm_missing():
+    try:
+        find_tlm()  # where `asr lm` looks for it
+    except AsrError:
+        return True
+    return False
 
+
+needs_irstlm = pytest.mark.skipif(irstlm_missing(), reason="IRSTLM's tlm is not installed (make test installs it)")
 
 TOY_TEXT = ["the cat sat on the mat", "a cat sat on a hat", "the cat ate", "a hat sat on the cat",
             "the dog sat", "a dog ate the hat"]
+TOY_ARPA = Path(__file__).parent / "data" / "toy_3gram.arpa"  # build_arpa(TOY_TEXT, TOY_ARPA, order=3)
 
 
-def test_arpa_is_normalised_for_kenlm(tmp_path):
-    import kenlm
+@needs_irstlm
+def test_the_kept_TOY_ARPA_is_what_irstlm_makes_of_the_toy_text(tmp_path):
     build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
-    model = kenlm.Model(str(tmp_path / "toy.arpa"))
+    assert (tmp_path / "toy.arpa").read_text() == TOY_ARPA.read_text(), \
+        "IRSTLM estimates TOY_TEXT otherwise now: write tests/data/toy_3gram.arpa again with build_arpa"
+
+
+def test_arpa_is_normalised_for_kenlm():
+    import kenlm
+    model = kenlm.Model(str(TOY_ARPA))
     # the distribution covers every unigram: <unk> keeps mass for unseen words, and IRSTLM pads the very
     # first context with <s>, so <s> itself has a probability (a share that vanishes on a real corpus)
-    words = arpa_unigrams(tmp_path / "toy.arpa") | {"<s>", "</s>", "<unk>"}
-    assert len(words) == arpa_counts(tmp_path / "toy.arpa")[1]  # every 1-gram, with a back-off weight or not
+    words = arpa_unigrams(TOY_ARPA) | {"<s>", "</s>", "<unk>"}
+    assert len(words) == arpa_counts(TOY_ARPA)[1]  # every 1-gram, with a back-off weight or not
     for history in ([], ["the"], ["the", "cat"], ["on", "a"]):
         state = kenlm.State()
         model.BeginSentenceWrite(state)
@@ -42,6 +60,7 @@ def test_arpa_is_normalised_for_kenlm(tmp_path):
     assert model.score("the cat sat on the mat") > model.score("mat the on sat cat the")
 
 
+@needs_irstlm
 def test_lm_leaves_out_every_held_out_sentence(tmp_path):
     manifests = tmp_path / "manifests"
     manifests.mkdir()
@@ -85,49 +104,42 @@ def spelled_logits(text, confusions=None, frames_per_char=2):
     return np.log(np.array(rows, np.float32))
 
 
-def test_lm_decoding_recovers_a_word_greedy_decoding_misspells(tmp_path):
+def test_lm_decoding_recovers_a_word_greedy_decoding_misspells():
     from asr.decoding.ctc_decoders import greedy_decode
-    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
     logits = spelled_logits("the cat sat", confusions={5: ("u", 0.6)})  # "cat" heard as "cut"
     tokenizer = CharTokenizer()
     assert tokenizer.decode(greedy_decode(logits[None], [len(logits)])[0]) == "the cut sat"
-    decoder = LmDecoder(tmp_path / "toy.arpa", alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     assert decoder.decode([logits]) == ["the cat sat"]
 
 
-@pytest.fixture
-def toy_arpa(tmp_path):
-    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
-    return tmp_path / "toy.arpa"
-
-
-def test_lm_decoding_recovers_sentences_from_peaky_logits(toy_arpa):
+def test_lm_decoding_recovers_sentences_from_peaky_logits():
     sentences = ["the cat sat on the mat", "a dog ate the hat", "the mat"]
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     assert decoder.decode([spelled_logits(s, frames_per_char=k) for s, k in zip(sentences, (1, 2, 3))]) == sentences
 
 
-def test_the_lm_settles_an_acoustically_ambiguous_word(toy_arpa):
+def test_the_lm_settles_an_acoustically_ambiguous_word():
     logits = spelled_logits("the cat ate", confusions={4: ("h", 0.55)})  # "cat" or "hat", "hat" a bit louder
-    decoder = LmDecoder(toy_arpa, alpha=0.0, beta=0.0)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.0, beta=0.0)
     assert decoder.decode([logits]) == ["the hat ate"]  # without the LM, the acoustics decide
     decoder.set_weights(0.5, 1.0)
     assert decoder.decode([logits]) == ["the cat ate"]  # "cat ate" is in the LM text, "hat ate" is not
 
 
-def test_an_unknown_word_is_kept_when_the_audio_is_sure_of_it(toy_arpa):
-    assert "zebra" not in arpa_unigrams(toy_arpa)
-    decoder = LmDecoder(toy_arpa, alpha=0.5, beta=1.0)
+def test_an_unknown_word_is_kept_when_the_audio_is_sure_of_it():
+    assert "zebra" not in arpa_unigrams(TOY_ARPA)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0)
     assert decoder.decode([spelled_logits("the zebra sat")]) == ["the zebra sat"]
 
 
-def test_an_unknown_word_costs_its_spelling_on_top_of_unk(toy_arpa):
+def test_an_unknown_word_costs_its_spelling_on_top_of_unk():
     """<unk> is the LM's share of all unseen words together: alone, it would make a misheard "ca" (the
     start of "cat", so never a non-word while it is spelled) a likelier word than "cat"."""
     logits = spelled_logits("the cat sat")
     logits[12, [BLANK, CharTokenizer().encode("t")[0]]] = np.log([0.95, 0.05])  # the t of "cat" barely heard
-    assert LmDecoder(toy_arpa, alpha=0.0, beta=1.0).decode([logits]) == ["the ca sat"]
-    assert LmDecoder(toy_arpa, alpha=0.5, beta=1.0).decode([logits]) == ["the cat sat"]
+    assert LmDecoder(TOY_ARPA, alpha=0.0, beta=1.0).decode([logits]) == ["the ca sat"]
+    assert LmDecoder(TOY_ARPA, alpha=0.5, beta=1.0).decode([logits]) == ["the cat sat"]
 
 
 def brute_force_ctc(logprobs, tokens, tokenizer):
@@ -140,10 +152,10 @@ def brute_force_ctc(logprobs, tokens, tokenizer):
     return max(totals, key=totals.get)
 
 
-def test_without_lm_weights_it_is_plain_prefix_beam_search(toy_arpa):
+def test_without_lm_weights_it_is_plain_prefix_beam_search():
     tokenizer = CharTokenizer()
     tokens = [BLANK, SPACE] + tokenizer.encode("at")  # "a", "t", "at", "ta", "a t", "aa" ...
-    decoder = LmDecoder(toy_arpa, alpha=0.0, beta=0.0, beam_width=1000)
+    decoder = LmDecoder(TOY_ARPA, alpha=0.0, beta=0.0, beam_width=1000)
     rng = np.random.default_rng(0)
     texts = []
     for _ in range(12):
@@ -155,9 +167,9 @@ def test_without_lm_weights_it_is_plain_prefix_beam_search(toy_arpa):
     assert len(set(texts)) > 6 and any("aa" in t or "tt" in t for t in texts), texts  # repeats, words
 
 
-def test_word_frames_of_the_best_beam(toy_arpa):
+def test_word_frames_of_the_best_beam():
     logits = spelled_logits("the cat", frames_per_char=2)  # t _ h _ e _ ' ' _ c _ a _ t _
-    decoder = LmDecoder(toy_arpa)
+    decoder = LmDecoder(TOY_ARPA)
     assert decoder.decode_with_frames(logits) == ("the cat", [("the", (0, 4)), ("cat", (8, 12))])
     long = " ".join(TOY_TEXT)  # over 127 alignment states
     logits = spelled_logits(long)
@@ -166,10 +178,9 @@ def test_word_frames_of_the_best_beam(toy_arpa):
     assert aligned_word_frames(held, "at ca", CharTokenizer()) == [("at", (0, 2)), ("ca", (4, 7))]  # to last
 
 
-def test_weight_tuning_picks_the_best_grid_point(tmp_path):
-    build_arpa(TOY_TEXT, tmp_path / "toy.arpa", order=3)
+def test_weight_tuning_picks_the_best_grid_point():
     logits = [spelled_logits("the cat sat", {5: ("u", 0.6)}), spelled_logits("a dog ate", {3: ("b", 0.7)})]
-    decoder = LmDecoder(tmp_path / "toy.arpa")
+    decoder = LmDecoder(TOY_ARPA)
     tuned = tune_weights(decoder, logits, ["the cat sat", "a dog ate"], score, alphas=(0.0, 0.5), betas=(0.0, 1.0))
     assert tuned["wer"] == min(g["wer"] for g in tuned["grid"]) == 0.0 and len(tuned["grid"]) == 4
     assert (decoder.alpha, decoder.beta) == (tuned["alpha"], tuned["beta"]) and tuned["alpha"] == 0.5

@@ -34,8 +34,6 @@ from tests.serving import (
     write_wav,
 )
 
-pytest.importorskip("aiohttp")
-
 LIMITS = ServeLimits(max_streams=2, max_upload_seconds=5.0, max_upload_bytes=400_000, max_stream_seconds=4.0,
                      max_frame_seconds=1.0)
 

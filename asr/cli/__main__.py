@@ -1,5 +1,5 @@
-import sys
+"""`python -m asr.cli`: the older spelling of `python -m asr`, kept for scripts that use it."""
 
-from asr.cli.main import main
+import runpy
 
-sys.exit(main())
+runpy.run_module("asr", run_name="__main__")

@@ -1,10 +1,12 @@
 """One function per `asr` subcommand: turn parsed arguments into a library call, print its outcome."""
 
+import importlib
 import sys
 
 from asr.config import RecipeConfig
 from asr.recipe import load_config
 from asr.errors import AsrError
+from asr.provenance import package_parent
 
 
 def recipe_config(args):
@@ -12,11 +14,28 @@ def recipe_config(args):
     return load_config(args.config) if args.config else RecipeConfig()
 
 
+def data_prep_corpora():
+    """data_prep.corpora, the CLI's one way into data_prep. data_prep/ lives in the source checkout beside asr/ and
+    the recipes, and is not installed (no generic top-level package in site-packages): an editable install
+    imports it from the checkout asr runs from; an installed wheel has none, which is an AsrError."""
+    checkout = package_parent()
+    if (checkout / "data_prep" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))  # an editable install maps asr alone onto the checkout
+    try:
+        return importlib.import_module("data_prep.corpora")
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "data_prep":
+            raise  # a dependency of data_prep is missing: a broken install, not a wheel without data_prep
+        raise AsrError("corpus preparation (data_prep/) comes with the source checkout, not with the installed "
+                       "package: clone the repository and run asr there (docs/installs.md)") from None
+
+
 def cmd_prepare(args):
-    from data_prep.corpora import PrepareRequest, prepare
+    corpora = data_prep_corpora()
     config = recipe_config(args)
-    prepare(args.corpus, PrepareRequest(args.data_dir, config.corpus, config.splits, args.source, args.download,
-                                        args.split, args.url, args.sha256, args.jobs))
+    request = corpora.PrepareRequest(args.data_dir, config.corpus, config.splits, args.source, args.download,
+                                     args.split, args.url, args.sha256, args.jobs)
+    corpora.prepare(args.corpus, request)
 
 
 def cmd_features(args):

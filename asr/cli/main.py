@@ -7,6 +7,7 @@ appears here by itself."""
 import argparse
 import sys
 
+from asr import __version__
 from asr.cli import commands
 from asr.cli.output import configure_logging, discard_stdout
 from asr.config import COUNT, DISTRIBUTIONS, POSITIVE, RANGES, check_range
@@ -36,8 +37,11 @@ def check_options(args):
 
 
 def corpus_names():
-    from data_prep.corpora import CORPORA  # the CLI is the one part of asr that dispatches to data_prep
-    return list(CORPORA)
+    """The corpora `asr prepare` knows; None where data_prep is not installed (the wheel: `asr prepare` says why)."""
+    try:
+        return list(commands.data_prep_corpora().CORPORA)
+    except AsrError:
+        return None
 
 
 def add_command(sub, name, run, common, **kwargs):
@@ -84,7 +88,7 @@ def add_model_commands(sub, common):
     p.add_argument("--run-dir", required=True, help="output: checkpoints, logs and model/")
     p.add_argument("--distribution", choices=DISTRIBUTIONS, default="default",
                    help="default: one device; mirrored: every GPU of this host; multiworker: several hosts "
-                        "described by TF_CONFIG (README). Batch sizes are global: the same config trains the "
+                        "described by TF_CONFIG (docs/installs.md). Batch sizes are global: the same config trains the "
                         "same model on any number of devices")
     p.add_argument("--init-from", metavar="RUN_DIR", help="fine-tune: start from this trained model's weights (a "
                    "run or model directory of the same architecture and features; a new vocabulary gets a new "
@@ -132,7 +136,7 @@ def add_inspect_command(sub, common):
                     "saliency, unit probes", description="For each AUDIO file write OUT/<stem>/ (gates and cell "
                     "state per layer, gradient flow through time, word saliency, summary.json); with --data-dir, "
                     "statistics over a sample of a split (effective context per layer, gate saturation, probe "
-                    "units). README: 'Inside the model'.")
+                    "units). docs/inside-the-model.md.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory or its model/ directory")
     p.add_argument("files", nargs="*", metavar="AUDIO", help="audio files (any format libsndfile reads, ≤ 60 s)")
     p.add_argument("--layer", type=int, help="draw the gates of this layer only (1 = nearest the input)")
@@ -203,6 +207,7 @@ def build_parser():
     common.add_argument("-q", "--quiet", action="count", default=0, help="problems only")
     parser = argparse.ArgumentParser(prog="asr", description="BiLSTM-CTC speech recognition: prepare data, "
                                      "compute features, train, evaluate and transcribe.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_data_commands(sub, common)
     add_model_commands(sub, common)

@@ -17,7 +17,7 @@ from pathlib import Path
 from asr.config import check_range
 from asr.errors import AsrError
 
-DEFAULT_WEIGHT = 5.0  # nats: enough to overturn a few orders of magnitude of LM probability (README)
+DEFAULT_WEIGHT = 5.0  # nats: enough to overturn a few orders of magnitude of LM probability (docs/transcribe.md)
 WEIGHT_RANGE = (0.0, 100.0, False, False)  # 0 switches a phrase off; 100 nats already overrules any audio
 
 

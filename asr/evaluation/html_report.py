@@ -178,7 +178,7 @@ def inside_section(run_dir, data_dir, splits):
     layers = sorted({stages[0] + 1, stages[-1] + 1}) if stages else []
     parts = [f"<h2>Inside the model ({html.escape(split)})</h2><p>What the recurrent layers do, read from the "
              "model's own weights and gradients (<code>asr inspect</code> draws these for any audio file; the "
-             "README's <i>Inside the model</i> explains how to read them).</p>"]
+             "docs/inside-the-model.md explains how to read them).</p>"]
     for k, utt in enumerate(sample(split_utterances(data.manifest(split), store, info), INSIDE_SHOWN)):
         figures, summary = utterance_views(model, info, store[utt.id], layers if k == 0 else [],
                                            ("forget", "update", "cell", "hidden"))

@@ -12,7 +12,7 @@ from asr.decoding.strategies import strategy_names
 from asr.evaluation.significance import probability_b_better
 from asr.fileio import read_jsonl
 from asr.layout import RunLayout
-from asr.provenance import code_commit
+from asr.provenance import code_description
 
 
 def decode_dir(run_dir, split, strategy):
@@ -50,7 +50,7 @@ def results_table(run_dir, splits):
                 comparisons.append(f"{split}: P({strategy} better than greedy) = {p:.3f}")
     lines.append(f"\nmodel: {done['parameters'] / 1e6:.2f} M parameters, {done['epochs']} epochs "
                  f"({done['steps']} steps) in {done['train_minutes']} min, best epoch {done['best_epoch']}; "
-                 f"commit {code_commit()}")
+                 f"{code_description()}")
     if run.lm_weights.is_file():
         w = json.loads(run.lm_weights.read_text())
         lines.append(f"beam_lm: {Path(w['arpa']).name}, beam {w['beam_width']}, alpha {w['alpha']}, "

@@ -5,7 +5,8 @@ model.json (format 2):
     vocab_size, tokenizer   output size and the symbol of every output id (id 0: the CTC blank)
     features    the feature settings it was trained on (transcription computes exactly these)
     decode      the recipe's decoding defaults (DecodeConfig)
-    data        fingerprint of the training features; commit: the code that trained it
+    data        fingerprint of the training features
+    version     the asr release that trained it; commit: its git commit, when it ran from the checkout
     training    best epoch and its dev metrics
 `read_model_info` and `current_onnx` need no TensorFlow; `load_trained_model` rebuilds the Keras model.
 """
@@ -20,7 +21,7 @@ from asr.data.tokenizer import make_tokenizer
 from asr.errors import AsrError
 from asr.fileio import atomic_path, write_json
 from asr.layout import ModelLayout, model_layout
-from asr.provenance import code_commit, feature_config, feature_settings
+from asr.provenance import code_provenance, feature_config, feature_settings
 
 FORMAT = 2
 
@@ -44,7 +45,7 @@ def save_trained_model(model, model_dir, features, decode, data_fingerprint, tra
     write_json(layout.json, {
         "format": FORMAT, "model": dataclasses.asdict(model.config), "vocab_size": model.vocab_size,
         "tokenizer": make_tokenizer(model.config.vocabulary).symbols, "features": feature_settings(features),
-        "decode": dataclasses.asdict(decode), "data": data_fingerprint, "commit": code_commit(),
+        "decode": dataclasses.asdict(decode), "data": data_fingerprint, **code_provenance(),
         "training": training or {}})
 
 

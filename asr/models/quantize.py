@@ -4,7 +4,7 @@ onnxruntime's dynamic quantization stores the chosen operators' weights as int8 
 inputs on the fly, batch by batch; everything else stays float32. It turns our LSTM operators into
 com.microsoft DynamicQuantizeLSTM (input and recurrent weights: ~99 % of the parameters); it has no int8
 GRU, so a BiGRU model is refused. The op set and scales were chosen with tools/compare_int8.py on the
-default recipe's model (README, "Smaller and faster: int8"): one scale per gate unit (per channel)
+default recipe's model (docs/speed.md, "Smaller and faster: int8"): one scale per gate unit (per channel)
 changed the best symbol of 0.11 % of the test frames, one per weight tensor 0.19 %; quantizing the
 classifier's MatMul too saved 0.04 MB and no measurable time, so it stays float32. Needs no TensorFlow.
 """

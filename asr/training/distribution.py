@@ -3,7 +3,7 @@
 `default` is one device (TensorFlow's default strategy: the same code path, one replica).
 `mirrored` is tf.distribute.MirroredStrategy: every GPU of this host (or its CPU when it has none).
 `multiworker` is tf.distribute.MultiWorkerMirroredStrategy across hosts, each described by TF_CONFIG
-(README: "Training on several GPUs or hosts"). Every replica holds a copy of the model; each global
+(docs/installs.md: "Training on several GPUs or hosts"). Every replica holds a copy of the model; each global
 batch is split over the replicas (asr.data.replica_slices) and their gradients are summed.
 """
 
@@ -25,7 +25,7 @@ def make_distribution(name):
     if name == "multiworker":
         if not os.environ.get("TF_CONFIG"):
             raise AsrError("--distribution multiworker: TF_CONFIG is not set (it names every worker and this one's "
-                           "index; see README, 'Training on several GPUs or hosts')")
+                           "index; see docs/installs.md, 'Training on several GPUs or hosts')")
         try:
             json.loads(os.environ["TF_CONFIG"])
         except ValueError as e:
