@@ -110,10 +110,16 @@ def spoken_utterance(tiny_data, streaming_transcriber):
     tiny streaming model's offline transcript is not empty. The barely trained model says "" for many
     utterances, which ones depending on the corpus seed: tests that compare two paths' transcripts take this
     one, so that they do not compare "" with ""."""
+    return first_spoken(tiny_data, streaming_transcriber)
+
+
+def first_spoken(tiny_data, transcriber):
+    """The manifest row of the first utterance of the tiny corpus (test, then dev, then train) for which the
+    transcriber's transcript is not empty."""
     from asr.data.manifest import load_manifest
     for split in ("test", "dev", "train"):
         for row in load_manifest(tiny_data / "manifests" / f"{split}.jsonl"):
-            if streaming_transcriber.transcribe_samples(streaming_transcriber.load(row["audio"])):
+            if transcriber.transcribe_samples(transcriber.load(row["audio"])):
                 return row
-    pytest.fail("the tiny streaming model says nothing for any utterance of the tiny corpus: a problem of the "
-                "test fixtures (TINY in tests/conftest.py), not of the product")
+    pytest.fail(f"the tiny model of {transcriber.info.layout.root} says nothing for any utterance of the tiny "
+                "corpus: a problem of the test fixtures (TINY in tests/conftest.py), not of the product")

@@ -10,10 +10,11 @@ from asr.config import ModelConfig
 from asr.data.features import LogMelStream, log_mel
 from asr.data.manifest import load_manifest
 from asr.errors import AsrError
-from asr.inference.streaming import FrameStacker, StreamingRecognizer
+from asr.inference.streaming import FrameStacker, LookaheadStep, StreamingRecognizer
 from asr.inference.transcriber import Transcriber
 from asr.models.acoustic import build_model
 from asr.models.onnx_streaming import streaming_model_onnx
+from tests.conftest import first_spoken
 
 
 def random_pieces(n, rng, largest):
@@ -87,9 +88,48 @@ def test_a_stream_step_by_step_gives_the_offline_logits(streaming_model, backend
         np.testing.assert_allclose(logits, offline.numpy()[utterance, :frames], atol=2e-5)
 
 
-def test_a_bidirectional_model_is_refused_in_one_line(tiny_run):
-    with pytest.raises(AsrError, match=r"encoder 'bilstm' cannot stream"):
-        StreamingRecognizer(tiny_run / "model", backend="tf")
+@pytest.fixture(scope="module")
+def exported_bidirectional_run(tiny_run, tmp_path_factory):
+    """A copy of the tiny BiLSTM run, exported to ONNX (which writes no stream step for it)."""
+    import shutil
+
+    from asr.models.export import export_model
+    run = tmp_path_factory.mktemp("bidirectional") / "run"
+    shutil.copytree(tiny_run, run)
+    export_model(run / "model")
+    return run
+
+
+@pytest.mark.parametrize("backend", ["onnx", "tf"])
+def test_a_bidirectional_model_streams_by_decoding_again(exported_bidirectional_run, tiny_data, backend):
+    """Its partials come every REDECODE_SECONDS; a file streamed in one utterance gets the offline transcript,
+    whatever the sizes of the pieces it arrives in."""
+    model = exported_bidirectional_run / "model"
+    recognizer = StreamingRecognizer(model, backend=backend, endpoint_seconds=60)
+    assert recognizer.backend == backend and recognizer.step.replaces
+    transcriber = Transcriber(model, backend=backend)
+    samples = transcriber.load(first_spoken(tiny_data, transcriber)["audio"])
+    finals = {}
+    for piece in (1600, 2731):
+        stream, events = recognizer.new_stream(), []
+        for start in range(0, len(samples), piece):
+            events += stream.accept(samples[start:start + piece])
+        events += stream.finish()
+        finals[piece] = [e["text"] for e in events if e["type"] == "final"]
+        times = [e["time"] for e in events if e["type"] == "partial"]
+        assert times and times == sorted(times)
+    assert finals[1600] == finals[2731] == [transcriber.transcribe_samples(samples)] != [""]
+
+
+def test_unstacking_gives_back_the_frames_that_were_stacked():
+    from asr.inference.streaming import unstacked
+    frames = np.arange(40 * 2, dtype=np.float32).reshape(40, 2)
+    for stack, skip in ((3, 3), (4, 2), (1, 1)):
+        stacker = FrameStacker(stack, skip, 2)
+        stacked = np.concatenate([stacker.accept(frames[:17]), stacker.accept(frames[17:])])
+        restored = unstacked(stacked, stack, skip, 2)
+        np.testing.assert_array_equal(restored, frames[:len(restored)])
+        assert len(restored) == (len(stacked) - 1) * skip + stack
 
 
 def first_test_audio(tiny_data):
@@ -119,6 +159,7 @@ class RecordingStep:
 
     def __init__(self, step):
         self.step, self.logits = step, []
+        self.frames_per_step, self.replaces = step.frames_per_step, step.replaces
 
     def initial_state(self):
         return self.step.initial_state()
@@ -128,9 +169,17 @@ class RecordingStep:
         self.logits.append(logits)
         return logits, state
 
+    def flush(self, state):
+        logits, state = self.step.flush(state)
+        if logits is not None:
+            self.logits.append(logits)
+        return logits, state
 
-class ScriptedStep:
+
+class ScriptedStep(LookaheadStep):
     """A network step that outputs the argmax path it is given, one output frame per stacked frame."""
+
+    width = 1
 
     def __init__(self, path, vocab_size):
         self.path, self.vocab_size, self.fed = path, vocab_size, 0
@@ -214,10 +263,14 @@ def test_transcribe_stream_problems_are_one_line(tiny_streaming_run, args, messa
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_transcribe_stream_refuses_a_bidirectional_model(tiny_run, tiny_data):
+def test_transcribe_stream_with_a_bidirectional_model_prints_the_offline_transcript(exported_bidirectional_run,
+                                                                                      tiny_data):
     from tests.conftest import asr
-    result = asr("transcribe", "--stream", "--model", tiny_run, first_test_audio(tiny_data))
-    assert result.returncode == 1 and "cannot stream" in result.stderr and "Traceback" not in result.stderr
+    audio = first_spoken(tiny_data, Transcriber(exported_bidirectional_run / "model"))["audio"]
+    offline = asr("transcribe", "--model", exported_bidirectional_run, audio)
+    streamed = asr("transcribe", "--stream", "--model", exported_bidirectional_run, audio)
+    assert streamed.returncode == offline.returncode == 0, streamed.stderr
+    assert streamed.stdout.strip() == offline.stdout.strip() != ""
 
 
 def test_the_latency_tool_runs_on_a_split(tiny_streaming_run, tiny_run, tiny_data):
