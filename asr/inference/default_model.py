@@ -1,13 +1,18 @@
-"""Which model transcribes when none is named (`asr transcribe`, `asr serve`, `asr.load_model(None)`): the
-one given, else $ASR_MODEL, else the newest model the default recipe trained in the checkout the command runs
-in (or the source tree, for an editable install), else a message saying how to choose one. The one place
-this lookup lives, outside the CLI so the Python API shares it."""
+"""Which model transcribes when none is named (`asr transcribe`, `asr serve`, `asr.load_model(None)`), in this
+order: the one given, else $ASR_MODEL, else the newest model the default recipe trained in the checkout the
+command runs in (or the source tree, for an editable install), else the general model shipped in the package
+(asr.pretrained), else a message saying how to choose one. The one place this lookup lives, outside the CLI so
+the Python API shares it; when the model was not given, one line on the log names it and why it was chosen."""
 
+import logging
 import os
 from pathlib import Path
 
 from asr.errors import AsrError
 from asr.layout import RunLayout
+from asr.pretrained import shipped_model
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RECIPE = "synth_en"
 ENVIRONMENT_VARIABLE = "ASR_MODEL"
@@ -29,9 +34,15 @@ def newest_recipe_model():
 def choose_model(given=None):
     """The model directory to transcribe with (`given`: --model or load_model's path); AsrError when there is
     none to choose."""
-    chosen = given or os.environ.get(ENVIRONMENT_VARIABLE) or newest_recipe_model()
-    if chosen is None:
-        raise AsrError(f"no model given: pass --model RUN_DIR or set {ENVIRONMENT_VARIABLE} (in Python: "
-                       f"asr.load_model(RUN_DIR); no trained model of the default recipe under "
-                       f"{' or '.join(str(d) for d in recipe_exp_dirs())})")
-    return chosen
+    if given:
+        return given
+    for source, find in ((f"${ENVIRONMENT_VARIABLE}", lambda: os.environ.get(ENVIRONMENT_VARIABLE)),
+                         ("the newest run of the default recipe", newest_recipe_model),
+                         ("the general model shipped with asr", shipped_model)):
+        chosen = find()
+        if chosen:
+            log.info(f"model: {chosen} ({source})")
+            return chosen
+    raise AsrError(f"no model given: pass --model RUN_DIR or set {ENVIRONMENT_VARIABLE} (in Python: "
+                   f"asr.load_model(RUN_DIR); no trained model of the default recipe under "
+                   f"{' or '.join(str(d) for d in recipe_exp_dirs())}, and this installation ships none)")
