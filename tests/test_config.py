@@ -28,6 +28,17 @@ def test_a_comparison_config_is_the_default_but_for_one_setting(name, section, k
     assert dataclasses.replace(compared, **{section: restored}) == default
 
 
+def test_the_voice_count_configs_differ_in_the_number_of_kokoro_voices_alone():
+    """voices_5/50/500.yaml measure how many voices help: anything else that differs would be measured too."""
+    import dataclasses
+    configs = [load_config(RECIPES / "synth_en" / "conf" / f"voices_{n}.yaml") for n in (5, 50, 500)]
+    assert [c.corpus.kokoro_voices for c in configs] == [5, 50, 500]
+    def without_the_count(config):
+        return dataclasses.replace(config, corpus=dataclasses.replace(config.corpus, kokoro_voices=0))
+
+    assert all(without_the_count(c) == without_the_count(configs[0]) for c in configs[1:])
+
+
 @pytest.mark.parametrize("text, message", [
     ("train:\n  lerning_rate: 1\n", "unknown key 'train.lerning_rate'"),
     ("modle: {}\n", "unknown key 'modle'"),
