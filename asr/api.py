@@ -133,14 +133,14 @@ class Model:
         return Transcription(result["text"], result["duration"], words_of(result.get("words")))
 
     def stream(self, sample_rate: int | None = None) -> AudioStream:
-        """A new stream of audio pieces at `sample_rate` (None: the model's). Needs a streaming model (encoder
-        lstm_lookahead); AsrError otherwise. The streaming network is loaded at the first call."""
+        """A new stream of audio pieces at `sample_rate` (None: the model's). A streaming model (encoder
+        lstm_lookahead) steps its network as the audio comes; any other decodes the utterance so far again every
+        half second (asr.inference.streaming.RedecodeStep). The stream's step is loaded at the first call; the
+        offline network that decodes finals is the one transcribe() uses."""
         from asr.data.audio import Resampler
         from asr.inference.streaming import StreamingRecognizer
         if self._recognizer is None:
-            t = self._transcriber
-            self._recognizer = StreamingRecognizer(self.model_dir, self._backend, t.strategy.name,
-                                                   beam_width=t.decoder.beam_width)
+            self._recognizer = StreamingRecognizer(self.model_dir, self._backend, transcriber=self._transcriber)
         return AudioStream(self._recognizer.new_stream(), Resampler(sample_rate or self.sample_rate, self.sample_rate))
 
 
@@ -152,7 +152,7 @@ def _as_samples(samples: ArrayLike) -> np.ndarray:
 def load_model(path: PathLike | None = None, *, backend: str = "auto", strategy: str | None = None,
                beam_width: int | None = None, chunk_seconds: float | None = None) -> Model:
     """The model of a run directory (or its model/ directory); None: the default model, found as `asr
-    transcribe` finds it ($ASR_MODEL, else the newest model of the default recipe).
+    transcribe` finds it ($ASR_MODEL, else the newest model of the default recipe, else the shipped one).
 
     backend: "auto", "onnx", "onnx-int8" or "tf" (asr.inference.backends); strategy, beam_width,
     chunk_seconds: None takes the model's own decoding settings. Words are timed when the strategy keeps

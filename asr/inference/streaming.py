@@ -161,7 +161,8 @@ class StreamingRecognizer:
     """A streaming model loaded once, shared by any number of streams (`new_stream`), from any thread.
 
     backend: one of asr.inference.backends.BACKENDS ("auto": onnxruntime when a current model.stream.onnx exists).
-    strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy).
+    strategy_name, beam_width, lm, hotwords: the decoding of finals, as for Transcriber (partials are greedy);
+    or `transcriber`, a Transcriber of this model that decodes finals (its network and decoder are shared).
 
     `step` is the network step every stream runs, `step(frames (1, n, F), mask (1, n), state) -> (logits
     (n', V), state)` with `step.initial_state()`: a wrapper put in its place sees (or scripts) the logits the
@@ -169,9 +170,11 @@ class StreamingRecognizer:
     """
 
     def __init__(self, model_dir, backend="auto", strategy_name=None, lm=None, beam_width=None,
-                 endpoint_seconds=ENDPOINT_SECONDS, hotwords=()):
-        self.transcriber = transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm,
-                                                     times_words(model_dir, strategy_name), hotwords)
+                 endpoint_seconds=ENDPOINT_SECONDS, hotwords=(), transcriber=None):
+        if transcriber is None:  # given: the offline Transcriber of the same model, loaded once for both
+            transcriber = Transcriber(model_dir, strategy_name, beam_width, None, backend, lm,
+                                      times_words(model_dir, strategy_name), hotwords)
+        self.transcriber = transcriber
         self.info = info = transcriber.info
         self.backend, self.step = load_stream_step(info, backend, transcriber)
         self.frame_seconds = transcriber.frame_seconds  # seconds per output frame (stacked frame)
