@@ -127,12 +127,18 @@ def cmd_inspect(args):
 
 def cmd_serve(args):
     from asr.cli.default_model import choose_model
+    from asr.serving.access import Access, check_exposure, check_origin, read_token_file
     from asr.serving.app import serve
     from asr.serving.limits import ServeLimits
+    if args.token and args.token_file:
+        raise AsrError("give --token or --token-file, not both")
+    token = read_token_file(args.token_file) if args.token_file else args.token
+    check_exposure(args.host, token)  # before the model is looked for: the refusal is the one line
+    access = Access(token, tuple(check_origin(origin) for origin in args.allow_origin))
     limits = ServeLimits(args.max_streams, args.max_upload_seconds, int(args.max_upload_mb * 1e6),
                          args.max_stream_seconds, workers=args.workers)
     try:
-        serve(choose_model(args.model), args.host, args.port, limits, args.backend)
+        serve(choose_model(args.model), args.host, args.port, limits, args.backend, access)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an interruption to report
         print("asr serve: stopped", file=sys.stderr)
     return 0

@@ -33,6 +33,12 @@ class ServeLimits:
     max_stream_seconds: float = 3600.0
     max_frame_seconds: float = 5.0  # the page sends 0.1 s per message
     workers: int = 2
+    # a TCP connection past this many open at once is answered 503 and closed: each costs a file descriptor
+    max_connections: int = 256
+    # a connection that spends this long outside any request (headers dribbled in: slowloris; or idle
+    # keep-alive), or an upload whose body stops arriving for this long, is closed
+    idle_seconds: float = 20.0
+    max_field_bytes: int = 4096  # a multipart form field other than the file (model, response_format)
 
     @property
     def max_frame_bytes(self):
