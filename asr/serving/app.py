@@ -30,7 +30,7 @@ from asr.serving.access import TOKEN_PARAMETER, Access, access_middleware, check
 from asr.serving.connections import ConnectionGuard, guard_middleware, guard_server
 from asr.serving.limits import ServeLimits
 from asr.serving.openai_api import openai_transcriptions_handler
-from asr.serving.responses import errors_middleware
+from asr.serving.responses import errors_middleware, quiet_client_errors
 from asr.serving.state import STATE, ServerState
 from asr.serving.upload import transcribe_handler
 from asr.serving.websocket import stream_handler
@@ -110,6 +110,7 @@ def load_models(model_dir, backend="auto"):
 
 async def start(app, host, port):
     """Start serving `app`; (runner to clean up, the port bound: `port` 0 picks a free one)."""
+    quiet_client_errors()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     state = app[STATE]

@@ -33,11 +33,16 @@ class ConnectionGuard:
     def opened(self, handler, transport):
         self.transports[handler] = transport
         if self.open > self.max_connections:
-            self.refused += 1
-            transport.write(OVER_CAPACITY)
-            transport.close()
-            return
-        self.idle(transport)
+            # not here and now: aiohttp starts its reading task after this call, and a connection lost
+            # before that task first runs trips its assertions
+            self.loop.call_soon(self.refuse, transport)
+        else:
+            self.idle(transport)
+
+    def refuse(self, transport):
+        self.refused += 1
+        transport.write(OVER_CAPACITY)
+        transport.close()
 
     def closed(self, handler):
         if transport := self.transports.pop(handler, None):

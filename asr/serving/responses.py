@@ -8,6 +8,7 @@ a body over client_max_size) and any bug in a handler the same shape.
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +47,22 @@ async def errors_middleware(request, handler):
     except Exception:  # noqa: BLE001 - one request's bug costs that request only
         log.exception(f"{request.method} {request.path} from {request.remote} failed")
         return error_response(request, 500, "the server failed on this request (logged); others are not affected")
+
+
+class ClientErrorsInOneLine(logging.Filter):
+    """aiohttp logs a request it cannot parse (a client's garbage: a bad request line, a header too long)
+    with a traceback of its parser; it is the client's fault, answered 400: one line at INFO instead."""
+
+    def filter(self, record):
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = f"{record.getMessage()}: {' '.join(str(error).split())[:200]}", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def quiet_client_errors():
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientErrorsInOneLine) for f in server_log.filters):
+        server_log.addFilter(ClientErrorsInOneLine())

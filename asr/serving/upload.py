@@ -17,6 +17,7 @@ import tempfile
 import asyncio
 
 from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.multipart import BodyPartReader
 
 from asr.data.audio import open_sound
@@ -42,6 +43,10 @@ class UploadError(Exception):
         self.status, self.param = status, param
 
 
+def too_big(limits):
+    return UploadError(413, f"{NAME}: more than {limits.max_upload_bytes / 1e6:g} MB; send at most that")
+
+
 async def next_block(read, limits):
     """read(SPOOL_BLOCK) -> bytes; UploadError 408 when the client sends nothing for idle_seconds."""
     try:
@@ -57,7 +62,7 @@ async def spool_stream(read, spool, limits):
     while block := await next_block(read, limits):
         size += len(block)
         if size > limits.max_upload_bytes:
-            raise UploadError(413, f"{NAME}: more than {limits.max_upload_bytes / 1e6:.0f} MB; send at most that")
+            raise too_big(limits)
         spool.write(block)
     spool.flush()
     return size
@@ -88,11 +93,11 @@ async def spool_request(request, spool, limits, form_only=False):
     """Copy the request's audio into the open file `spool`: the body, or a form's `file` field; the form's
     other fields ({} for a body). UploadError when it is empty, too big or a malformed form."""
     if request.content_length is not None and request.content_length > limits.max_upload_bytes:
-        raise UploadError(413, f"{NAME}: more than {limits.max_upload_bytes / 1e6:.0f} MB; send at most that")
+        raise too_big(limits)
     if request.content_type == "multipart/form-data":
         try:
             fields, size = await spool_form(request, spool, limits)
-        except (ValueError, AssertionError, RuntimeError, ClientPayloadError) as e:  # aiohttp's form errors
+        except (ValueError, AssertionError, RuntimeError, ClientPayloadError, HttpProcessingError) as e:  # aiohttp's
             raise UploadError(400, f"{NAME}: a malformed multipart/form-data body ({one_line(e)})") from None
     elif form_only:
         raise UploadError(415, f"{NAME}: send a multipart/form-data body with the audio as field {FILE_FIELD!r}")
@@ -149,6 +154,9 @@ async def run_upload(request, respond, form_only=False, check_fields=None):
     except UploadError as e:
         log.info(f"POST {request.path} from {request.remote}: {e.status} {e}")
         return error_response(request, e.status, str(e), e.param)
+    except ConnectionResetError:  # the client went mid-upload: nobody to answer, nothing to log but a line
+        log.info(f"POST {request.path} from {request.remote}: the client left before the upload was whole")
+        return error_response(request, 400, f"{NAME}: the connection was lost mid-upload")
     finally:
         state.uploads.release()
 
