@@ -9,8 +9,13 @@ own arenas may keep, measured at about a tenth of it). Loopback only; every wait
 """
 
 import json
+import os
+import re
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +89,25 @@ def test_more_streams_or_connections_than_the_limits_are_refused_and_the_server_
     assert refused == 5
     assert quiet(server)["connections"] == 1
     assert abuse.websocket([bytes(3200), abuse.END])(server) == 1000
+
+
+def test_the_soak_tool_reports_latency_over_time_and_the_servers_figures(tiny_streaming_run, utterance_wav):
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}  # this checkout's asr, for the tool and the server it starts
+    command = [sys.executable, root / "tools" / "soak_serve.py", "--model", tiny_streaming_run / "model",
+               "--clients", "3", "--minutes", "0.4", "--interval", "8", "--speed", "2", "--wav", utterance_wav]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    intervals = [line for line in lines if re.match(r" +\d+ s  streams +\d+  errors +0  end->final p50 [\d.]+ s p95 "
+                                                     r"[\d.]+ s  server RSS [\d.]+ MB fds \d+ connections \d+$", line)]
+    assert len(intervals) >= 2, result.stdout
+    figures = re.search(r"server RSS ([\d.]+) MB -> ([\d.]+) MB, open fds (\d+) -> (\d+), connections \d+ -> (\d+), "
+                        r"streams open 0", result.stdout)
+    assert figures and figures.group(5) == "1", result.stdout  # only the tool's own /status request is left
+    assert re.search(r"streams completed [1-9]\d*, end->final p50 [\d.]+ s p95 [\d.]+ s; errors 0$", lines[-1]), lines
+
+
+@pytest.fixture(scope="module")
+def utterance_wav(spoken_utterance):
+    return spoken_utterance["audio"]
