@@ -12,10 +12,13 @@ def recipe_config(args):
 
 
 def cmd_prepare(args):
+    from asr.data.manifest import warn_shared_utterances
+    from asr.layout import DataLayout
     from data_prep.corpora import PrepareRequest, prepare
     config = recipe_config(args)
     prepare(args.corpus, PrepareRequest(args.data_dir, config.corpus, config.splits, args.source, args.download,
                                         args.split, args.url, args.sha256, args.jobs))
+    warn_shared_utterances(DataLayout(args.data_dir).manifests, "prepare")
 
 
 def cmd_features(args):
@@ -29,7 +32,10 @@ def cmd_lm(args):
 
 
 def cmd_train(args):
+    from asr.data.manifest import warn_shared_utterances
+    from asr.layout import DataLayout
     from asr.training.trainer import train
+    warn_shared_utterances(DataLayout(args.data_dir).manifests, "train")
     train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution, args.init_from)
 
 

@@ -5,6 +5,7 @@ Choices come from the registries (corpora, decoding strategies, distributions), 
 appears here by itself."""
 
 import argparse
+import errno
 import sys
 
 from asr.cli import commands
@@ -223,6 +224,8 @@ def os_error_line(error):
     """The last resort for an OSError no writer turned into an AsrError (asr.fileio translates every file
     write): a read, a delete or a library's own file access names its file; one without a file name is a
     failed write to standard output (a redirection onto a full disk), named by where it points."""
+    if error.errno == errno.ENOSPC:
+        return f"no space left on device: {error.filename or discard_stdout()}"
     if error.filename:
         return f"{error.filename}: {error.strerror or error}"
     return f"{discard_stdout()}: cannot write ({error.strerror or error})"

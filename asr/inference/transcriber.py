@@ -20,6 +20,7 @@ from asr.decoding.hotwords import parse_hotwords
 from asr.decoding.strategies import make_decoder, strategy
 from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
+from asr.fileio import printable_path
 from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_energies, smoothed
 from asr.layout import run_of_model
 from asr.models.model_dir import current_onnx, read_model_info
@@ -227,7 +228,7 @@ def transcribe_files(paths, transcriber):
     """
     transcripts, queue, seconds = [], [], 0.0
     for path in paths:
-        transcripts.append(transcript := FileTranscript(str(path), transcriber.nbest))
+        transcripts.append(transcript := FileTranscript(printable_path(path), transcriber.nbest))
         for start, features in chunks_or_error(transcriber, path, transcript):
             queue.append((transcript, (start, features)))
             seconds += len(features) * frame_seconds(transcriber.info.features)
@@ -242,9 +243,9 @@ def chunks_or_error(transcriber, path, transcript):
     planning pass, before any chunk) becomes the transcript's error instead."""
     try:
         with readable_path(path) as readable:
-            transcript.duration, bounds = transcriber.plan_file(readable, path)
+            transcript.duration, bounds = transcriber.plan_file(readable, transcript.file)
             transcript.chunks_left = len(bounds)
-            yield from transcriber.file_chunks(readable, bounds, path)
+            yield from transcriber.file_chunks(readable, bounds, transcript.file)
     except AsrError as e:
         transcript.error = str(e)
 

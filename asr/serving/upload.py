@@ -8,6 +8,7 @@ with {"error": "<one line>"}, and costs nothing to the other clients:
     400 empty body, no `file` field, a malformed form, no audio samples, too short, NaN samples
     408 the body stopped arriving for idle_seconds      413 too many bytes or seconds
     415 not an audio file libsndfile reads              503 max_streams uploads already running
+    507 no space left for the temporary file
 run_upload is the part POST /v1/audio/transcriptions (asr.serving.openai_api) shares.
 """
 
@@ -15,6 +16,7 @@ import logging
 import tempfile
 
 import asyncio
+import errno
 
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -157,6 +159,11 @@ async def run_upload(request, respond, form_only=False, check_fields=None):
     except ConnectionResetError:  # the client went mid-upload: nobody to answer, nothing to log but a line
         log.info(f"POST {request.path} from {request.remote}: the client left before the upload was whole")
         return error_response(request, 400, f"{NAME}: the connection was lost mid-upload")
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise  # a bug or a broken machine: the error middleware logs it in full and answers 500
+        log.warning(f"POST {request.path}: no space left on device for the upload's temporary file")
+        return error_response(request, 507, f"{NAME}: the server has no room to hold it; try again later")
     finally:
         state.uploads.release()
 
