@@ -205,3 +205,18 @@ def test_a_cross_origin_websocket_or_upload_is_refused(server, guarded, wav):
 def test_allow_origin_must_be_an_origin(tmp_path):
     result = asr("serve", "--model", tmp_path / "nothing", "--allow-origin", "https://app.example/page")
     assert result.returncode == 1 and "not an origin" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_an_upload_on_a_full_disk_is_507_and_the_next_one_goes_through(server, wav, monkeypatch):
+    import errno
+    import os
+
+    import asr.serving.upload
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/tmp/asr-upload-x")
+    monkeypatch.setattr(asr.serving.upload.tempfile, "NamedTemporaryFile", full)
+    got, _, body = request(server, "/transcribe", wav.read_bytes())
+    assert got == 507 and json.loads(body) == {"error": "upload: the server has no room to hold it; try again later"}
+    monkeypatch.undo()
+    assert request(server, "/transcribe", wav.read_bytes())[0] == 200
