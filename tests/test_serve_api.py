@@ -202,6 +202,24 @@ def test_a_cross_origin_websocket_or_upload_is_refused(server, guarded, wav):
     assert (allowed, run(open_stream(guarded, "https://evil.example", f"/stream?token={TOKEN}"))) == (1000, 403)
 
 
+def test_an_allowed_origins_page_gets_cors_headers_and_its_preflight_answered(guarded, wav):
+    preflight = urllib.request.Request(f"http://{guarded}/transcribe", method="OPTIONS", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization"})
+    with urllib.request.urlopen(preflight, timeout=60) as response:  # no token: browsers send none here
+        assert response.status == 204 and response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+        assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    headers = {"Origin": "https://app.example", "Authorization": f"Bearer {TOKEN}"}
+    req = urllib.request.Request(f"http://{guarded}/transcribe", data=wav.read_bytes(), headers=headers)
+    with urllib.request.urlopen(req, timeout=60) as response:
+        assert response.status == 200 and response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    evil = urllib.request.Request(f"http://{guarded}/transcribe", method="OPTIONS",
+                                  headers={"Origin": "https://evil.example"})
+    with pytest.raises(urllib.error.HTTPError, match="401") as refused:
+        urllib.request.urlopen(evil, timeout=60)
+    assert "Access-Control-Allow-Origin" not in refused.value.headers
+
+
 def test_allow_origin_must_be_an_origin(tmp_path):
     result = asr("serve", "--model", tmp_path / "nothing", "--allow-origin", "https://app.example/page")
     assert result.returncode == 1 and "not an origin" in result.stderr and result.stderr.count("\n") == 1

@@ -25,6 +25,9 @@ from asr.errors import AsrError
 from asr.serving.responses import error_response
 
 TOKEN_PARAMETER = "token"  # ?token=... on the page's address and the WebSocket's
+# the answer to an allowed origin's preflight: what its page may send (a token header, a form or a file)
+PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST",
+             "Access-Control-Allow-Headers": "Authorization, Content-Type", "Access-Control-Max-Age": "600"}
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,29 @@ def acts(request):
         "websocket"
 
 
+def refusal(request, access):
+    """The error response for a request without the token or from another site's page; None if it may pass."""
+    if access.token and not hmac.compare_digest(request_token(request).encode(), access.token.encode()):
+        return error_response(request, 401, "a valid token is required: send 'Authorization: Bearer TOKEN' or "
+                              "?token=TOKEN", headers={"WWW-Authenticate": "Bearer"})
+    if acts(request) and not origin_allowed(request, access.allowed_origins):
+        return error_response(request, 403, "requests from another site's page are refused; the server's owner "
+                              "can allow its origin with --allow-origin")
+    return None
+
+
 def access_middleware(access):
+    """Token and Origin checks; for an allowed other origin, the CORS headers that let its page read the
+    answers, and the answer to its preflight (which carries no token: a browser never sends one there)."""
     @web.middleware
     async def check_access(request, handler):
-        if access.token and not hmac.compare_digest(request_token(request).encode(), access.token.encode()):
-            return error_response(request, 401, "a valid token is required: send 'Authorization: Bearer TOKEN' "
-                                  "or ?token=TOKEN", headers={"WWW-Authenticate": "Bearer"})
-        if acts(request) and not origin_allowed(request, access.allowed_origins):
-            return error_response(request, 403, "requests from another site's page are refused; the server's "
-                                  "owner can allow its origin with --allow-origin")
-        return await handler(request)
+        origin = request.headers.get("Origin")
+        cross = origin in access.allowed_origins
+        if cross and request.method == "OPTIONS":
+            response = web.Response(status=204, headers=PREFLIGHT)
+        else:
+            response = refusal(request, access) or await handler(request)
+        if cross and not response.prepared:  # a WebSocket's answer went out already: it needs no CORS
+            response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+        return response
     return check_access
