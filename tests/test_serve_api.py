@@ -90,6 +90,14 @@ def test_a_bad_form_gets_its_status_and_one_line(server, what, fields, status, w
         (what, body)
 
 
+def test_a_form_with_two_files_is_400(server, wav):
+    body, content_type = form({"file": ("a.wav", wav.read_bytes())})
+    second, _ = form({"file": ("b.wav", wav.read_bytes())})
+    twice = body.replace(b"--asr-test-boundary--\r\n", b"") + second
+    got, _, text = request(server, "/transcribe", twice, {"Content-Type": content_type})
+    assert got == 400 and "more than one field 'file'" in json.loads(text)["error"], text
+
+
 def test_a_form_missing_its_closing_boundary_is_400(server, wav):
     body, content_type = form({"file": ("a.wav", wav.read_bytes())})
     got, _, text = request(server, "/transcribe", body[:-30], {"Content-Type": content_type})

@@ -12,11 +12,10 @@ with {"error": "<one line>"}, and costs nothing to the other clients:
 run_upload is the part POST /v1/audio/transcriptions (asr.serving.openai_api) shares.
 """
 
-import logging
-import tempfile
-
 import asyncio
 import errno
+import logging
+import tempfile
 
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -32,8 +31,6 @@ log = logging.getLogger(__name__)
 
 NAME = "upload"  # how error messages name the file: the client knows which one it sent
 SPOOL_BLOCK = 1 << 16
-
-
 FILE_FIELD = "file"  # the form field that holds the audio (curl -F file=@a.wav; OpenAI's clients)
 
 
@@ -49,10 +46,10 @@ def too_big(limits):
     return UploadError(413, f"{NAME}: more than {limits.max_upload_bytes / 1e6:g} MB; send at most that")
 
 
-async def next_block(read, limits):
-    """read(SPOOL_BLOCK) -> bytes; UploadError 408 when the client sends nothing for idle_seconds."""
+async def in_time(arrival, limits):
+    """await `arrival` (more of the body); UploadError 408 when the client sends nothing for idle_seconds."""
     try:
-        return await asyncio.wait_for(read(SPOOL_BLOCK), limits.idle_seconds)
+        return await asyncio.wait_for(arrival, limits.idle_seconds)
     except asyncio.TimeoutError:
         raise UploadError(408, f"{NAME}: nothing arrived for {limits.idle_seconds:g} s; send the body "
                                "without pausing") from None
@@ -61,7 +58,7 @@ async def next_block(read, limits):
 async def spool_stream(read, spool, limits):
     """Copy blocks from read(n) into the open file `spool` until b""; the bytes copied. UploadError when too big."""
     size = 0
-    while block := await next_block(read, limits):
+    while block := await in_time(read(SPOOL_BLOCK), limits):
         size += len(block)
         if size > limits.max_upload_bytes:
             raise too_big(limits)
@@ -70,21 +67,31 @@ async def spool_stream(read, spool, limits):
     return size
 
 
+async def read_field(part, limits):
+    """The text of a form field other than the file; UploadError when it is longer than max_field_bytes."""
+    value = b""
+    while block := await in_time(part.read_chunk(SPOOL_BLOCK), limits):
+        value += block
+        if len(value) > limits.max_field_bytes:
+            raise UploadError(400, f"{NAME}: form field {part.name!r} is longer than {limits.max_field_bytes} "
+                                   "bytes", part.name)
+    return value.decode("utf-8", errors="replace")
+
+
 async def spool_form(request, spool, limits):
     """The multipart form's other fields ({name: text}), its `file` field copied into `spool`."""
     fields, size = {}, None
     reader = await request.multipart()
-    while (part := await reader.next()) is not None:
+    while (part := await in_time(reader.next(), limits)) is not None:
         if not isinstance(part, BodyPartReader):
             raise UploadError(400, f"{NAME}: a nested multipart part; send a flat form")
+        if part.name == FILE_FIELD and size is not None:
+            raise UploadError(400, f"{NAME}: more than one field {FILE_FIELD!r}; send one file a request",
+                              FILE_FIELD)
         if part.name == FILE_FIELD:
             size = await spool_stream(part.read_chunk, spool, limits)
         else:
-            value = await part.read_chunk(limits.max_field_bytes + 1)
-            if len(value) > limits.max_field_bytes or not part.at_eof():
-                raise UploadError(400, f"{NAME}: form field {part.name!r} is longer than "
-                                       f"{limits.max_field_bytes} bytes", part.name)
-            fields[part.name] = value.decode("utf-8", errors="replace")
+            fields[part.name] = await read_field(part, limits)
     if size is None:
         raise UploadError(400, f"{NAME}: the form has no field {FILE_FIELD!r}; send the audio file as "
                                f"{FILE_FIELD}", FILE_FIELD)
