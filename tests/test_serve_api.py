@@ -246,3 +246,13 @@ def test_an_upload_on_a_full_disk_is_507_and_the_next_one_goes_through(server, w
     assert got == 507 and json.loads(body) == {"error": "upload: the server has no room to hold it; try again later"}
     monkeypatch.undo()
     assert request(server, "/transcribe", wav.read_bytes())[0] == 200
+
+
+def test_asr_serve_with_a_token_file_requires_it(tiny_streaming_run, tmp_path):
+    from tests.test_serve import asr_serve
+    token_file = tmp_path / "token"
+    token_file.write_text(f"{TOKEN}\n")
+    with asr_serve(tiny_streaming_run / "model", "--token-file", token_file) as address:
+        refused = request(address, "/status")
+        allowed = request(address, "/status", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert (refused[0], allowed[0]) == (401, 200)
