@@ -94,6 +94,7 @@ async def client(session, url, frames, args, tally, stop_at):
 
 async def server_status(session, base, headers):
     async with session.get(f"{base}/status", headers=headers) as response:
+        response.raise_for_status()  # 401: the server has a token and --token did not give it
         return await response.json()
 
 
@@ -102,13 +103,17 @@ def percentile(values, q):
 
 
 async def report_intervals(session, base, headers, tally, args, started):
+    import aiohttp
     while True:
         await asyncio.sleep(args.interval)
         latencies, completed, errors = tally.take_interval()
-        status = await server_status(session, base, headers)
+        try:
+            status = await server_status(session, base, headers)
+            server = f"server RSS {status['rss_mb']} MB fds {status['open_fds']} connections {status['connections']}"
+        except aiohttp.ClientError as e:  # the server went: the clients' errors say so too
+            server = f"server status: {e}"
         print(f"{time.monotonic() - started:7.0f} s  streams {completed:5d}  errors {errors:3d}  end->final p50 "
-              f"{percentile(latencies, 50)} s p95 {percentile(latencies, 95)} s  server RSS {status['rss_mb']} MB "
-              f"fds {status['open_fds']} connections {status['connections']}", flush=True)
+              f"{percentile(latencies, 50)} s p95 {percentile(latencies, 95)} s  {server}", flush=True)
 
 
 async def soak(base, frames, args):
@@ -184,8 +189,12 @@ def main(argv=None):
     frames = pcm_frames(load_audio(Path(args.wav), PCM_RATE) if args.wav else speechlike())
     print(f"{args.clients} clients, {len(frames) * FRAME_SECONDS:.1f} s of audio per stream at "
           f"{'full speed' if args.speed == 0 else f'{args.speed:g}x real time'}, {args.minutes:g} minutes", flush=True)
+    import aiohttp
     with server_of(args) as base:
-        before, after, tally = asyncio.run(soak(base, frames, args))
+        try:
+            before, after, tally = asyncio.run(soak(base, frames, args))
+        except aiohttp.ClientError as e:  # the server is not there, or refuses /status
+            sys.exit(f"soak_serve: {base}: {e}")
     summary(before, after, tally)
     return 1 if tally.all_errors else 0
 
