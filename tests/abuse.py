@@ -178,6 +178,8 @@ def cases(limits):
         ("a flood of tiny messages", tiny_frame_flood, 1000),
         ("a client that leaves mid-utterance", lambda address: run(leave_mid_utterance(address)), "closed"),
         ("a client that vanishes mid-utterance", vanish, "closed"),
+        ("a stream that sends nothing", websocket([]), 1008),
+        ("a stream that stops sending mid-utterance", websocket([bytes(3200)] * 3), 1008),
     ]
 
 
