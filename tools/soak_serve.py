@@ -14,14 +14,14 @@ failed. Without --wav each client streams 3 s of speech-like noise.
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
-import re
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ import numpy as np
 
 from asr.data.audio import load_audio
 from asr.serving.access import is_loopback
+from asr.serving.app import listening_url
 from asr.serving.limits import PCM_RATE
 from load_test_serve import FRAME_SECONDS, speechlike
 from load_test_serve import frames as pcm_frames
@@ -41,7 +42,8 @@ class Tally:
     """What the clients saw since the last interval line, and in all."""
 
     def __init__(self):
-        self.latencies, self.completed, self.errors, self.all_errors = [], 0, Counter(), Counter()
+        self.latencies, self.completed = [], 0
+        self.errors, self.all_errors = collections.Counter(), collections.Counter()
         self.all_latencies, self.all_completed = [], 0
 
     def done(self, latency):
@@ -56,7 +58,7 @@ class Tally:
 
     def take_interval(self):
         interval = (self.latencies, self.completed, sum(self.errors.values()))
-        self.latencies, self.completed, self.errors = [], 0, Counter()
+        self.latencies, self.completed, self.errors = [], 0, collections.Counter()
         return interval
 
 
@@ -143,15 +145,15 @@ def server_of(args):
                "--max-streams", str(args.clients)] + (["--token", args.token] if args.token else [])
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for line in process.stdout:  # "serving on http://127.0.0.1:PORT/ (Ctrl-C stops)" once it listens
-            if match := re.search(r"serving on (http://[\d.]+:\d+)/", line):
-                break
-        else:
+        url = listening_url(process.stdout)
+        if url is None:
             sys.exit(f"soak_serve: asr serve did not start: {process.stderr.read().strip()}")
-        yield match.group(1)
+        for output in (process.stdout, process.stderr):  # read on, or a full pipe would stop the server's logging
+            threading.Thread(target=collections.deque, args=(output, 0), daemon=True).start()
+        yield url
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        process.wait(timeout=60)  # its output is read by the threads above (or, if it never listened, was)
 
 
 def summary(before, after, tally):

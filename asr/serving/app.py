@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlencode
@@ -124,6 +125,18 @@ async def start(app, host, port):
         await runner.cleanup()
         raise AsrError(f"{host}:{port}: cannot listen ({e.strerror or e})") from None
     return runner, runner.addresses[0][1]
+
+
+LISTENING = re.compile(r"serving on (http://[\d.]+:\d+)/")  # the line below, which tests and tools wait for
+
+
+def listening_url(lines):
+    """The server's URL from the line serve_forever logs once it listens, read from `lines` (the output of
+    an `asr serve` process); None if they end first."""
+    for line in lines:
+        if match := LISTENING.search(line):
+            return match.group(1)
+    return None
 
 
 async def serve_forever(app, host, port):
