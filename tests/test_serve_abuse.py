@@ -87,7 +87,7 @@ def test_more_streams_or_connections_than_the_limits_are_refused_and_the_server_
     assert codes == [1000] * LIMITS.max_streams + [1013] * 2
     quiet(server)
     refused, _ = abuse.hold_connections(server, LIMITS.max_connections + 5)
-    assert refused == 5
+    assert refused in (5, 6), refused  # 6 when quiet()'s own /status connection was not yet gone on the server
     assert quiet(server)["connections"] == 1
     assert abuse.websocket([bytes(3200), abuse.END])(server) == 1000
 
