@@ -7,6 +7,7 @@ temp file or nothing at all (a failed write() carries no file name), and here th
 """
 
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -21,8 +22,24 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def printable_path(path):
+    """`path` as text that can be printed and put in JSON: bytes of its name that are not UTF-8 (Linux
+    allows any) shown as \\xNN instead of the lone surrogates Python decodes them to."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", as libraries that lose the errno still say
+
+
+def no_space(path):
+    return AsrError(f"no space left on device: {path}")
+
+
 def write_error(path, error):
-    """The one-line AsrError for an OSError met while writing `path`."""
+    """The one-line AsrError for an OSError met while writing `path`: a full disk said as such, also when
+    the library that failed (h5py) kept only the message."""
+    if error.errno == errno.ENOSPC or NO_SPACE in str(error):
+        return no_space(path)
     return AsrError(f"{path}: cannot write ({error.strerror or error})")
 
 
@@ -101,6 +118,8 @@ def tensorflow_writing(path):
         yield
     except (tf.errors.PermissionDeniedError, tf.errors.ResourceExhaustedError, tf.errors.FailedPreconditionError,
             tf.errors.NotFoundError, tf.errors.AlreadyExistsError) as e:
+        if NO_SPACE in (e.message or ""):  # its last line, the one shown otherwise, is "Could not initialize..."
+            raise no_space(path) from None
         raise AsrError(f"{path}: cannot write ({_tensorflow_reason(e)})") from None
 
 

@@ -89,12 +89,12 @@ class SpyStream:
         return self.stream.finish()
 
 
-async def stream_session(address, messages, timeout=60):
+async def stream_session(address, messages, timeout=60, path="/stream"):
     """Send `messages` (bytes: audio, str: text) on ws://address/stream, then read until the server
     closes; (events, close code, close reason)."""
     import aiohttp
     async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"ws://{address}/stream") as ws:
+        async with session.ws_connect(f"ws://{address}{path}") as ws:
             for message in messages:
                 try:
                     await (ws.send_bytes(message) if isinstance(message, bytes) else ws.send_str(message))

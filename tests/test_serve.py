@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.serving.app import create_app, serving_in_thread
+from asr.serving.app import create_app, listening_url, serving_in_thread
 from asr.serving.limits import ServeLimits
 from tests.conftest import asr
 from tests.serving import (
@@ -252,12 +252,10 @@ def asr_serve(model_dir, *options):
                                 *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=as_terminal_job)
     try:
-        for line in process.stdout:  # the server logs "serving on http://127.0.0.1:PORT/ ..." once it listens
-            if match := re.search(r"serving on http://([\d.]+:\d+)/", line):
-                break
-        else:
+        url = listening_url(process.stdout)
+        if url is None:
             pytest.fail(f"asr serve did not start: {process.stderr.read()}")
-        yield match.group(1)
+        yield url.removeprefix("http://")
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soxr
 
+from asr.serving.access import Access
 from asr.serving.app import create_app, serving_in_thread
 from asr.serving.limits import ServeLimits
 from tests.serving import RATE, Spy, write_wav
@@ -36,10 +37,10 @@ def best_correlation(heard, expected):
 
 
 @contextlib.contextmanager
-def page_of(app, wav, profile):
-    """Serve `app` and open its page in Chromium with the WAV as the microphone (on a closed network: the
-    background flags keep Chromium from waiting on the network it cannot reach); yields (page, address)
-    once the page has asked the server's /status."""
+def page_of(app, wav, profile, query=""):
+    """Serve `app` and open its page (with `query`: "?token=...") in Chromium with the WAV as the microphone
+    (on a closed network: the background flags keep Chromium from waiting on the network it cannot reach);
+    yields (page, address) once the page has asked the server's /status."""
     from playwright.sync_api import sync_playwright
     with serving_in_thread(app) as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
@@ -50,7 +51,7 @@ def page_of(app, wav, profile):
                   f"--use-file-for-fake-audio-capture={wav}"])
         try:
             page = browser.new_page()
-            page.goto(f"http://{address}/")
+            page.goto(f"http://{address}/{query}")
             page.wait_for_function("!document.getElementById('status').textContent.startsWith('connecting')",
                                    timeout=30000)
             yield page, address
@@ -129,3 +130,23 @@ def test_a_refused_stream_shows_its_close_code_and_reason_on_the_page(streaming_
         status, button = page.text_content("#status"), page.text_content("#record")
     assert status == "stream closed (1013 server busy, try again later: all 0 streams are in use; try again later)"
     assert button == "Record"
+
+
+def test_the_page_opened_with_the_servers_token_streams_and_uploads_with_it(streaming_transcriber,
+                                                                           streaming_recognizer, speech, tmp_path):
+    """With --token every request needs it: the page passes the token of its address on to its script, the
+    AudioWorklet, /status, the WebSocket and the upload (the server refuses any of them without it)."""
+    wav = write_wav(tmp_path / "file.wav", speech, WAV_RATE)
+    expected = streaming_transcriber.transcribe_samples(streaming_transcriber.load(wav))
+    app = create_app(streaming_transcriber, streaming_recognizer, ServeLimits(max_streams=2),
+                     access=Access("tok en/&?"))  # characters an address must escape
+    with page_of(app, wav, tmp_path / "profile", "?token=tok%20en%2F%26%3F") as (page, _):
+        ready = page.text_content("#status")
+        record(page, 1.5)
+        closed = page.get_attribute("#transcript", "data-closed")
+        page.set_input_files("#file", str(wav))
+        page.wait_for_function("!document.getElementById('files').textContent.includes('transcribing')",
+                               timeout=60000)
+        shown = page.text_content("#files")
+    assert (ready, closed) == ("ready", "1000")
+    assert expected != "" and shown == f"file.wav ({len(speech) / WAV_RATE:.1f} s): {expected}"

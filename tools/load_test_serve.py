@@ -16,15 +16,14 @@ Without --wav it streams 3 s of speech-like noise.
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
-import socket
 import sys
 import time
 
 import numpy as np
 
 from asr.data.audio import load_audio
+from asr.serving.access import is_loopback
 from asr.serving.limits import PCM_RATE, ServeLimits
 
 MAX_CLIENTS = 256
@@ -140,12 +139,6 @@ def report(results, before, after, peak, wall, audio_seconds, speed):
     return len(done)
 
 
-def loopback(address):
-    """Only this machine may be load-tested: the host must resolve to a loopback address."""
-    host = address.rsplit(":", 1)[0].strip("[]")
-    return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
-
-
 @contextlib.contextmanager
 def server_for(args):
     """The address to test: --address, or a server of --model started in this process."""
@@ -175,7 +168,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must be 1 to {MAX_CLIENTS}")
-    if args.address and not loopback(args.address):
+    if args.address and not is_loopback(args.address.rsplit(":", 1)[0]):
         parser.error(f"{args.address} is not a loopback address: this tool only loads this machine")
     samples = load_audio(args.wav, PCM_RATE) if args.wav else speechlike()
     with server_for(args) as address:

@@ -31,11 +31,14 @@ def data_prep_corpora():
 
 
 def cmd_prepare(args):
+    from asr.data.manifest import warn_shared_utterances
+    from asr.layout import DataLayout
     corpora = data_prep_corpora()
     config = recipe_config(args)
     request = corpora.PrepareRequest(args.data_dir, config.corpus, config.splits, args.source, args.download,
                                      args.split, args.url, args.sha256, args.jobs)
     corpora.prepare(args.corpus, request)
+    warn_shared_utterances(DataLayout(args.data_dir).manifests, "prepare")
 
 
 def cmd_features(args):
@@ -49,7 +52,10 @@ def cmd_lm(args):
 
 
 def cmd_train(args):
+    from asr.data.manifest import warn_shared_utterances
+    from asr.layout import DataLayout
     from asr.training.trainer import train
+    warn_shared_utterances(DataLayout(args.data_dir).manifests, "train")
     train(load_config(args.config), args.data_dir, args.run_dir, args.max_steps, args.distribution, args.init_from)
 
 
@@ -147,12 +153,18 @@ def cmd_inspect(args):
 
 def cmd_serve(args):
     from asr.inference.default_model import choose_model
+    from asr.serving.access import Access, check_exposure, check_origin, read_token_file
     from asr.serving.app import serve
     from asr.serving.limits import ServeLimits
+    if args.token and args.token_file:
+        raise AsrError("give --token or --token-file, not both")
+    token = read_token_file(args.token_file) if args.token_file else args.token
+    check_exposure(args.host, token)  # before the model is looked for: the refusal is the one line
+    access = Access(token, tuple(check_origin(origin) for origin in args.allow_origin))
     limits = ServeLimits(args.max_streams, args.max_upload_seconds, int(args.max_upload_mb * 1e6),
                          args.max_stream_seconds, workers=args.workers)
     try:
-        serve(choose_model(args.model), args.host, args.port, limits, args.backend)
+        serve(choose_model(args.model), args.host, args.port, limits, args.backend, access)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an interruption to report
         print("asr serve: stopped", file=sys.stderr)
     return 0

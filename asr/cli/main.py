@@ -5,6 +5,7 @@ Choices come from the registries (corpora, decoding strategies, distributions), 
 appears here by itself."""
 
 import argparse
+import errno
 import sys
 
 from asr import __version__
@@ -186,9 +187,10 @@ def add_serve_command(sub, common):
     p = add_command(sub, "serve", commands.cmd_serve, common, help="serve transcription over HTTP and WebSocket",
                     description="Serve a web page that transcribes the microphone live and dropped files, "
                     "POST /transcribe (an audio file -> JSON) and the WebSocket /stream (16 kHz PCM -> partial "
-                    "and final results). README: 'Serving'.")
+                    "and final results), and OpenAI's POST /v1/audio/transcriptions. docs/serving.md.")
     p.add_argument("--model", help="run directory (default: $ASR_MODEL, else the default recipe's newest model)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only; "
+                   "any other needs --token)")
     p.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
     p.add_argument("--max-streams", type=int, default=8, help="WebSocket streams at once; one more is refused "
                    "with close code 1013 (8). Also the uploads transcribed at once")
@@ -199,6 +201,13 @@ def add_serve_command(sub, common):
     p.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: onnxruntime if `asr export` wrote a model for these weights, else TensorFlow; "
                    "onnx-int8: the int8 model of `asr export --int8` (never chosen by auto)")
+    p.add_argument("--token", help="require this token on every request (Authorization: Bearer TOKEN, or "
+                   "?token=TOKEN in the page's address); required when --host is not loopback")
+    p.add_argument("--token-file", metavar="PATH", help="read the token from the first line of this file "
+                   "(kept out of the process list)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let pages of this origin (https://host[:port]) open the WebSocket and upload; by default "
+                   "only the server's own page may. Repeat for several")
 
 
 def build_parser():
@@ -222,6 +231,8 @@ def os_error_line(error):
     """The last resort for an OSError no writer turned into an AsrError (asr.fileio translates every file
     write): a read, a delete or a library's own file access names its file; one without a file name is a
     failed write to standard output (a redirection onto a full disk), named by where it points."""
+    if error.errno == errno.ENOSPC:
+        return f"no space left on device: {error.filename or discard_stdout()}"
     if error.filename:
         return f"{error.filename}: {error.strerror or error}"
     return f"{discard_stdout()}: cannot write ({error.strerror or error})"

@@ -7,6 +7,7 @@ gives exactly the samples of resampling the whole file at once (tests/test_audio
 
 import contextlib
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -65,7 +66,7 @@ def open_sound(path):
     try:
         with open(path, "rb"):  # the OS's reason (permissions) is clearer than libsndfile's
             pass
-        return sf.SoundFile(str(path))
+        return sf.SoundFile(os.fsencode(path))  # bytes: a name that is not UTF-8 reaches the OS as it is
     except OSError as e:
         raise AsrError(f"cannot be read ({e.strerror})") from None
     except Exception as e:  # libsndfile reports one problem ("can't decode") through several types

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from asr.errors import AsrError
@@ -103,3 +104,39 @@ def write_split(out_dir, split, rows, skipped, name):
     write_jsonl(path, rows)
     log.info(f"{name}: wrote {len(rows)} utterances to {path} ({skipped} skipped)")
     return path
+
+
+
+def row_keys(path):
+    """(id, absolute audio path) of each row of a manifest, read leniently (None for a missing one): a
+    bad line is load_manifest's to report, not this reader's."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                utt_id, audio = row.get("id"), row.get("audio")
+                yield utt_id if isinstance(utt_id, str) else None, os.path.abspath(audio) if isinstance(audio, str) \
+                    else None
+
+
+def warn_shared_utterances(manifest_dir, stage):
+    """Warn, with the count, about each manifest that shares utterances (the same id or the same audio
+    file) with train.jsonl: a model scored on audio it trained on looks better than it is. Returns {split:
+    rows shared}; nothing is changed."""
+    train = Path(manifest_dir) / "train.jsonl"
+    if not train.is_file():
+        return {}
+    keys = list(row_keys(train))
+    train_ids, train_audio = {i for i, _ in keys} - {None}, {a for _, a in keys} - {None}
+    shared = {}
+    for other in sorted(Path(manifest_dir).glob("*.jsonl")):
+        rows = list(row_keys(other)) if other != train else []
+        count = sum(utt_id in train_ids or audio in train_audio for utt_id, audio in rows)
+        if count:
+            shared[other.stem] = count
+            log.warning(f"asr {stage}: {other} shares {count} of its {len(rows)} utterances with {train} (the "
+                        "same id or audio file): scores on it will overstate the model")
+    return shared

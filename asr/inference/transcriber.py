@@ -20,6 +20,7 @@ from asr.decoding.hotwords import parse_hotwords
 from asr.decoding.strategies import make_decoder, strategy
 from asr.decoding.word_timing import timed_words
 from asr.errors import AsrError
+from asr.fileio import printable_path
 from asr.inference.backends import choose_backend
 from asr.inference.chunking import chunk_bounds, cut_stream, frame_energy, hop_energies, smoothed
 from asr.layout import run_of_model
@@ -210,6 +211,12 @@ def joined_nbest(firsts, seconds, n):
 GROUP_SECONDS = 600  # audio whose chunks are decoded together: short files fill batches, memory stays bounded
 
 
+def printable_name(source):
+    """How results and errors name a source: a path printably (asr.fileio.printable_path), audio in memory by
+    its own name."""
+    return str(source) if isinstance(source, InMemoryAudio) else printable_path(source)
+
+
 def transcribe_files(sources, transcriber, names=None, group_seconds=GROUP_SECONDS):
     """Yield one result per source, in order: {file, duration, text[, words][, alternatives]} or {file, error}.
     The one loop from audio to transcripts: `asr transcribe`, the Python API and Transcriber.transcribe_many.
@@ -222,7 +229,7 @@ def transcribe_files(sources, transcriber, names=None, group_seconds=GROUP_SECON
     """
     transcripts, queue, seconds = [], [], 0.0
     for source, name in zip(sources, names or [None] * len(sources), strict=True):
-        transcripts.append(transcript := FileTranscript(name or str(source), transcriber.nbest))
+        transcripts.append(transcript := FileTranscript(name or printable_name(source), transcriber.nbest))
         for start, features in chunks_or_error(transcriber, source, transcript):
             queue.append((transcript, (start, features)))
             seconds += len(features) * frame_seconds(transcriber.info.features)

@@ -16,7 +16,8 @@ PCM_BYTES = 2  # bytes per sample
 # The close codes of GET /stream (RFC 6455, section 7.4.1), each with the reason sent alongside it.
 CLOSE_DONE = WSCloseCode.OK  # the end message was answered with the last final
 CLOSE_UNSUPPORTED = WSCloseCode.UNSUPPORTED_DATA  # text that is not the end message, or not whole s16le samples
-CLOSE_TOO_LONG = WSCloseCode.POLICY_VIOLATION  # the stream went past max_stream_seconds of audio
+# the stream went past max_stream_seconds of audio, or sent nothing for idle_seconds (holding a slot)
+CLOSE_TOO_LONG = WSCloseCode.POLICY_VIOLATION
 CLOSE_TOO_BIG = WSCloseCode.MESSAGE_TOO_BIG  # one message of more than max_frame_seconds of audio
 CLOSE_INTERNAL = WSCloseCode.INTERNAL_ERROR  # the recogniser failed (logged), or this model cannot stream
 CLOSE_BUSY = WSCloseCode.TRY_AGAIN_LATER  # every one of max_streams slots is taken
@@ -33,6 +34,13 @@ class ServeLimits:
     max_stream_seconds: float = 3600.0
     max_frame_seconds: float = 5.0  # the page sends 0.1 s per message
     workers: int = 2
+    # a TCP connection past this many open at once is answered 503 and closed: each costs a file descriptor
+    max_connections: int = 256
+    # a connection that spends this long outside any request (headers dribbled in: slowloris; or idle
+    # keep-alive), an upload whose body stops arriving for this long, or a stream that sends nothing for
+    # this long (it would hold one of max_streams slots), is closed
+    idle_seconds: float = 20.0
+    max_field_bytes: int = 4096  # a multipart form field other than the file (model, response_format)
 
     @property
     def max_frame_bytes(self):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from asr.serving.access import Access
 from asr.serving.limits import ServeLimits
 
 
@@ -36,11 +37,13 @@ class ServerState:
     recognizer: object
     limits: ServeLimits
     no_stream_reason: str = ""
+    access: Access = Access()
     executor: ThreadPoolExecutor = None
     streams: Slots = None
     uploads: Slots = None
     audio_seconds: float = 0.0  # received on /stream, for the real-time factor in /status
     model_seconds: float = 0.0  # spent in the recogniser on that audio
+    connections: object = None  # the ConnectionGuard, once the server listens (asr.serving.app.start)
 
     def __post_init__(self):
         self.executor = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="asr-model")

@@ -5,10 +5,11 @@ The client sends binary messages of 16-bit little-endian mono PCM at 16 kHz, the
 ({"type": "partial", ...} and {"type": "final", ...}), and closes with 1000 after the last final. A client
 that closes (or vanishes) first has its stream dropped. Close codes (asr.serving.limits): 1003 a text
 message that is not the end message or an odd number of bytes, 1009 a message of more than
-max_frame_seconds, 1008 more than max_stream_seconds in all, 1013 every stream slot taken, 1011 the
-recogniser failed or the model cannot stream. Each has a reason a person can read.
+max_frame_seconds, 1008 more than max_stream_seconds in all or no message for idle_seconds, 1013 every
+stream slot taken, 1011 the recogniser failed or the model cannot stream. Each has a reason a person can read.
 """
 
+import asyncio
 import json
 import logging
 
@@ -68,6 +69,16 @@ def check_end(text):
                                          "audio as binary messages")
 
 
+async def next_message(ws, idle_seconds):
+    """The client's next message; Refusal when it sends none for idle_seconds: a silent client would hold
+    one of the stream slots for as long as it liked (its pings are answered by its WebSocket library)."""
+    try:
+        return await ws.receive(timeout=idle_seconds)
+    except asyncio.TimeoutError:
+        raise Refusal(CLOSE_TOO_LONG, f"no message for {idle_seconds:g} s; send audio continuously, or the end "
+                                      "message") from None
+
+
 async def send_events(ws, events):
     for event in events:
         await ws.send_str(json.dumps(event, default=float))  # default: numpy scalars become numbers
@@ -86,7 +97,8 @@ async def recognise(ws, state):
     the last events) or the client goes. Refusal for a message that breaks the protocol or a limit."""
     accept, finish = await state.run(new_stream, state.recognizer)
     received = 0
-    async for message in ws:  # one at a time: aiohttp stops reading the socket while one waits here
+    while True:  # one at a time: aiohttp stops reading the socket while one waits here
+        message = await next_message(ws, state.limits.idle_seconds)
         if message.type == WSMsgType.BINARY:
             samples = pcm_samples(message.data, received, state.limits)
             received += len(samples)
@@ -97,7 +109,7 @@ async def recognise(ws, state):
             await send_events(ws, await state.run_timed(finish))
             await ws.close(code=CLOSE_DONE, message=b"end of stream")
             return
-        else:  # an error aiohttp met reading (a message past max_msg_size: it closed with 1009 itself)
+        else:  # the client closed, or aiohttp met an error (a message past max_msg_size: it closed with 1009)
             return
 
 

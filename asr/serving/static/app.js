@@ -2,10 +2,13 @@
 // changes; final text appended), and dropped or chosen files posted to /transcribe. Plain JavaScript.
 
 const $ = (id) => document.getElementById(id);
-const CLOSE_REASONS = {  // what the server's close codes mean (README, "Serving")
+const CLOSE_REASONS = {  // what the server's close codes mean (docs/serving.md)
   1000: "done", 1003: "the server did not understand the audio", 1008: "stream too long",
   1009: "message too big", 1011: "server error", 1013: "server busy, try again later",
 };
+// a server started with --token is opened as /?token=TOKEN: every address the page asks for carries it
+const TOKEN = new URLSearchParams(location.search).get("token");
+const withToken = (path) => (TOKEN ? `${path}?token=${encodeURIComponent(TOKEN)}` : path);
 let session = null;  // the recording: {media, context, node, socket}
 
 function setStatus(text) { $("status").textContent = text; }
@@ -27,7 +30,7 @@ function showEvent(event) {
 }
 
 function openSocket() {
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/stream`;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${withToken("/stream")}`;
   const socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
   socket.onmessage = (message) => showEvent(JSON.parse(message.data));
@@ -51,7 +54,7 @@ async function startRecording() {
   const context = new AudioContext();
   let socket = null;
   try {
-    await context.audioWorklet.addModule("/static/pcm-worklet.js");
+    await context.audioWorklet.addModule(withToken("/static/pcm-worklet.js"));
     const node = new AudioWorkletNode(context, "pcm-16k");
     socket = await openSocket();
     const audio = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
@@ -104,7 +107,7 @@ async function transcribeFile(file) {
   row.textContent = `${file.name}: transcribing…`;
   $("files").appendChild(row);
   try {
-    const response = await fetch("/transcribe", { method: "POST", body: file });
+    const response = await fetch(withToken("/transcribe"), { method: "POST", body: file });
     const result = await response.json();
     if (response.ok) {
       row.textContent = `${file.name} (${result.duration.toFixed(1)} s): ${result.text}`;
@@ -128,7 +131,7 @@ drop.ondrop = (event) => {
 };
 $("file").onchange = () => { [...$("file").files].forEach(transcribeFile); $("file").value = ""; };
 
-fetch("/status").then((response) => response.json()).then((status) => {
+fetch(withToken("/status")).then((response) => response.json()).then((status) => {
   $("record").disabled = !status.streaming;
   setStatus(status.streaming ? "ready" : `live transcription is off: ${status.no_stream_reason}`);
 }).catch(() => setStatus("the server does not answer"));
