@@ -23,7 +23,7 @@ from aiohttp.multipart import BodyPartReader
 
 from asr.data.audio import open_sound
 from asr.errors import AsrError
-from asr.inference.transcriber import FileTranscript
+from asr.inference.transcriber import transcribe_files
 from asr.serving.responses import error_response
 from asr.serving.state import STATE
 
@@ -135,15 +135,10 @@ def transcribe_upload(transcriber, path, max_seconds):
     seconds = header_seconds(path)
     if seconds > max_seconds:  # before any decoding: a long file is refused at the cost of its header
         raise UploadError(413, f"{NAME}: {seconds:.1f} s of audio; this server takes at most {max_seconds:g} s")
-    try:
-        duration, bounds = transcriber.plan_file(path, NAME)
-        chunks = list(transcriber.file_chunks(path, bounds, NAME))
-    except AsrError as e:  # no samples, too short, NaN or absurd samples, a decoding error mid-file
-        raise UploadError(400, str(e)) from None
-    transcript = FileTranscript(NAME)
-    for decoded in transcriber.decode_chunks(chunks):
-        transcript.add(*decoded)
-    return {"text": transcript.text(), "duration": round(duration, 3), "words": transcript.words}
+    [result] = transcribe_files([path], transcriber, names=[NAME])  # the loop `asr transcribe` runs
+    if "error" in result:  # no samples, too short, NaN or absurd samples, a decoding error mid-file
+        raise UploadError(400, result["error"])
+    return {"text": result["text"], "duration": result["duration"], "words": result.get("words", [])}
 
 
 async def run_upload(request, respond, form_only=False, check_fields=None):
