@@ -40,6 +40,19 @@ def test_the_documented_example_runs_and_gives_the_transcripts_of_the_machinery(
     assert f"streamed: {' '.join(finals)}" in out
 
 
+def test_the_readme_example_runs_and_prints_the_transcript(tiny_streaming_run, spoken_utterance,
+                                                           streaming_transcriber, tmp_path, monkeypatch, capsys):
+    readme = DOC.parents[1] / "README.md"
+    [example] = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    shutil.copy(spoken_utterance["audio"], tmp_path / "speech.wav")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASR_MODEL", str(tiny_streaming_run))
+    exec(compile(example, str(readme), "exec"), {})
+    text, words = capsys.readouterr().out.splitlines()[-2:]  # after the log line naming the model chosen
+    assert text == streaming_transcriber.transcribe_samples(streaming_transcriber.load(tmp_path / "speech.wav")) != ""
+    assert [w for w, _, _ in eval(words)] == text.split()
+
+
 def test_words_are_timed_in_order_inside_the_audio(tiny_streaming_run, spoken_utterance):
     result = asr.load_model(tiny_streaming_run / "model").transcribe(spoken_utterance["audio"])
     assert [w.word for w in result.words] == result.text.split()
