@@ -247,7 +247,8 @@ def test_an_installed_asr_runs_from_anywhere(installed, tiny_run, audio_files, t
     by_env = run(installed.bin / "asr", "transcribe", audio_files["good"], ASR_MODEL=tiny_run)
     by_option = run(installed.python, "-m", "asr", "transcribe", "--model", tiny_run, audio_files["good"])
     assert by_env.returncode == 0 == by_option.returncode, by_env.stderr + by_option.stderr
-    assert by_env.stdout == by_option.stdout
+    assert by_env.stdout == by_option.stdout  # transcripts only: the model chosen is named on stderr
+    assert f"asr transcribe: model {tiny_run} ($ASR_MODEL)" in by_env.stderr and "model" not in by_option.stderr
     prepare = run(installed.bin / "asr", "prepare", "--data-dir", tmp_path / "data")
     assert prepare.returncode == 1 and prepare.stderr.startswith("asr prepare: corpus preparation (data_prep/) "
                                                                  "comes with the source checkout"), prepare.stderr

@@ -87,8 +87,17 @@ def cmd_export(args):
         print(f"model.int8.onnx: {int8:.1f} MB (model.onnx {fp32:.1f} MB), {describe(int8_nodes)}")
 
 
+def announced_model(args):
+    """The model to transcribe with (asr.inference.default_model); when the user did not name it, one line on
+    standard error names it and why it was chosen (-q silences it): standard output is for transcripts."""
+    from asr.inference.default_model import find_model
+    chosen, why = find_model(args.model)
+    if why and args.quiet == 0:
+        print(f"asr {args.command}: model {chosen} ({why})", file=sys.stderr, flush=True)
+    return chosen
+
+
 def cmd_transcribe(args):
-    from asr.inference.default_model import choose_model
     from asr.cli.output import print_transcripts
     from asr.decoding.hotwords import read_hotword_file
     from asr.inference.transcriber import RUN_LM, Transcriber, times_words, transcribe_files
@@ -101,7 +110,7 @@ def cmd_transcribe(args):
     strategy = "beam_lm" if lm and not args.strategy else args.strategy
     if args.stream:
         return stream_transcript(args, strategy, lm, hotwords)
-    model_dir = choose_model(args.model)
+    model_dir = announced_model(args)
     words = args.json and times_words(model_dir, strategy)  # JSON has word timings where the decoding keeps them
     transcriber = Transcriber(model_dir, strategy, args.beam_width, args.chunk_seconds, args.backend, lm, words,
                               hotwords, args.nbest)
@@ -112,13 +121,12 @@ def cmd_transcribe(args):
 
 def stream_transcript(args, strategy, lm, hotwords):
     """`asr transcribe --stream FILE|-`: partial and final results while the audio arrives."""
-    from asr.inference.default_model import choose_model
     from asr.cli.output import print_stream_events
     from asr.inference.stream_sources import file_pieces, paced, pcm_pieces, stream_events
     from asr.inference.streaming import StreamingRecognizer
     if len(args.files) != 1 or args.nbest:
         raise AsrError("--stream takes one FILE (or - for raw PCM on standard input) and no --nbest")
-    recognizer = StreamingRecognizer(choose_model(args.model), args.backend, strategy, lm, args.beam_width,
+    recognizer = StreamingRecognizer(announced_model(args), args.backend, strategy, lm, args.beam_width,
                                      hotwords=hotwords)
     rate, path = recognizer.info.features.sample_rate, args.files[0]
     pieces = pcm_pieces(sys.stdin.buffer, rate) if path == "-" else file_pieces(path, rate)
@@ -152,7 +160,6 @@ def cmd_inspect(args):
 
 
 def cmd_serve(args):
-    from asr.inference.default_model import choose_model
     from asr.serving.access import Access, check_exposure, check_origin, read_token_file
     from asr.serving.app import serve
     from asr.serving.limits import ServeLimits
@@ -164,7 +171,7 @@ def cmd_serve(args):
     limits = ServeLimits(args.max_streams, args.max_upload_seconds, int(args.max_upload_mb * 1e6),
                          args.max_stream_seconds, workers=args.workers)
     try:
-        serve(choose_model(args.model), args.host, args.port, limits, args.backend, access)
+        serve(announced_model(args), args.host, args.port, limits, args.backend, access)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an interruption to report
         print("asr serve: stopped", file=sys.stderr)
     return 0

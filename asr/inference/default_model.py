@@ -2,7 +2,8 @@
 order: the one given, else $ASR_MODEL, else the newest model the default recipe trained in the checkout the
 command runs in (or the source tree, for an editable install), else the general model shipped in the package
 (asr.pretrained), else a message saying how to choose one. The one place this lookup lives, outside the CLI so
-the Python API shares it; when the model was not given, one line on the log names it and why it was chosen."""
+the Python API shares it. A model the user did not name is named, with why it was chosen: on standard error
+by the CLI, in an INFO log line by the API."""
 
 import logging
 import os
@@ -31,18 +32,25 @@ def newest_recipe_model():
     return max(weights, key=lambda p: p.stat().st_mtime).parent if weights else None
 
 
-def choose_model(given=None):
-    """The model directory to transcribe with (`given`: --model or load_model's path); AsrError when there is
-    none to choose."""
+def find_model(given=None):
+    """(the model directory to transcribe with, why it was chosen: None when it was `given`); AsrError when
+    there is none to choose. `given`: --model or load_model's path."""
     if given:
-        return given
+        return given, None
     for source, find in ((f"${ENVIRONMENT_VARIABLE}", lambda: os.environ.get(ENVIRONMENT_VARIABLE)),
                          ("the newest run of the default recipe", newest_recipe_model),
                          ("the general model shipped with asr", shipped_model)):
         chosen = find()
         if chosen:
-            log.info(f"model: {chosen} ({source})")
-            return chosen
+            return chosen, source
     raise AsrError(f"no model given: pass --model RUN_DIR or set {ENVIRONMENT_VARIABLE} (in Python: "
                    f"asr.load_model(RUN_DIR); no trained model of the default recipe under "
                    f"{' or '.join(str(d) for d in recipe_exp_dirs())}, and this installation ships none)")
+
+
+def choose_model(given=None):
+    """find_model's model directory; one INFO log line names it when it was not given."""
+    chosen, why = find_model(given)
+    if why:
+        log.info(f"model: {chosen} ({why})")
+    return chosen
