@@ -12,6 +12,7 @@ Wall time: about 25 s for the abuse, 30 s for the soak tool's run, after the sha
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -97,7 +98,16 @@ def test_the_soak_tool_reports_latency_over_time_and_the_servers_figures(tiny_st
     env = {**os.environ, "PYTHONPATH": str(root)}  # this checkout's asr, for the tool and the server it starts
     command = [sys.executable, root / "tools" / "soak_serve.py", "--model", tiny_streaming_run / "model",
                "--clients", "3", "--minutes", "0.4", "--interval", "8", "--speed", "2", "--wav", utterance_wav]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    # its own process group, killed whole if it overruns: the server it started must not outlive the test
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     intervals = [line for line in lines if re.match(r" +\d+ s  streams +\d+  errors +0  end->final p50 [\d.]+ s p95 "

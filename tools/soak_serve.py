@@ -153,7 +153,12 @@ def server_of(args):
         yield url
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)  # its output is read by the threads above (or, if it never listened, was)
+        try:
+            process.wait(timeout=60)  # its output is read by the threads above (or, if it never listened, was)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            process.kill()
+            process.wait()
+            print("soak_serve: the server did not stop within 60 s of Ctrl-C; killed it", file=sys.stderr)
 
 
 def summary(before, after, tally):

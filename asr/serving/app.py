@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import threading
 from pathlib import Path
 from urllib.parse import urlencode
@@ -168,8 +169,21 @@ def serving_in_thread(app, host="127.0.0.1", port=0):
         loop.close()
 
 
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop_on_signals():
+    """Ctrl-C (SIGINT) and SIGTERM stop the server, also when it was started with SIGINT ignored, as a background
+    job of a non-interactive shell is (Python then leaves it ignored, and the server would run on)."""
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, interrupt)
+
+
 def serve(model_dir, host="127.0.0.1", port=8000, limits=ServeLimits(), backend="auto", access=Access()):
     """Load the model and serve until interrupted (KeyboardInterrupt reaches the caller)."""
+    stop_on_signals()
     check_exposure(host, access.token)  # before the model loads: a refusal is immediate
     transcriber, recognizer, reason = load_models(model_dir, backend)
     asyncio.run(serve_forever(create_app(transcriber, recognizer, limits, reason, access), host, port))
