@@ -157,7 +157,7 @@ def utterance_jobs(splits, seen, unseen, config, wav_dir):
             engine = _engine(name, rng, config)
             voices = unseen if name == "test_unseen_voices" else engine_voices(engine, seen, config)
             voice = voices[rng.integers(len(voices))]
-            speaker = voice if engine == "espeak-ng" else f"{engine}:{voice}"
+            speaker = speaker_name(engine, voice)
             job = {"split": name, "id": f"{name}-{i:06d}", "text": text, "speaker": speaker,
                    **ENGINES[engine].prosody(rng, config), "wav": str(wav_dir / name / f"{name}-{i:06d}.wav"),
                    "engine": engine, "voice": voice}
@@ -165,6 +165,17 @@ def utterance_jobs(splits, seen, unseen, config, wav_dir):
                 job["gain_db"] = round(float(rng.uniform(*config.volume_db)), 2)
             jobs.append(job)
     return jobs
+
+
+def speaker_name(engine, voice):
+    """A manifest's speaker: espeak-ng's voices by their bare names (as before other engines came), others as
+    engine:voice."""
+    return voice if engine == "espeak-ng" else f"{engine}:{voice}"
+
+
+def engine_of(speaker):
+    """The engine of a speaker_name."""
+    return speaker.split(":")[0] if ":" in speaker else "espeak-ng"
 
 
 def _engine(split, rng, config):

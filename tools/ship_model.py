@@ -21,6 +21,7 @@ from asr.fileio import read_jsonl, write_text
 from asr.layout import DataLayout, RunLayout
 from asr.models.model_dir import current_onnx, read_model_info
 from asr.pretrained import GENERAL
+from data_prep.synth_en import engine_of
 
 MODEL_FILES = ("model.json", "model.weights.h5", "export.json", "model.onnx", "model.int8.onnx")
 SPLIT_ORDER = ("dev", "test", "test_unseen_voices", "test_unseen_engine", "test_unseen_neural", "test_noisy")
@@ -39,7 +40,7 @@ def check_exported(run):
 def training_data(data_dir):
     """(hours, utterances, utterances per engine) of the training split, and the held-out splits' speakers."""
     rows = read_jsonl(DataLayout(data_dir).manifest("train"))
-    engines = Counter(row["speaker"].split(":")[0] if ":" in row["speaker"] else "espeak-ng" for row in rows)
+    engines = Counter(engine_of(row["speaker"]) for row in rows)
     held_out = {}
     for split in ("test_unseen_voices", "test_unseen_engine", "test_unseen_neural"):
         path = DataLayout(data_dir).manifest(split)
