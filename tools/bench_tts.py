@@ -7,6 +7,7 @@ audio / (this figure x cores) is the synthesis's wall time on an otherwise idle 
 """
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,8 +16,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from asr.config import CorpusConfig
-from data_prep.synth_en import engine_voices, speakable_sentences, split_voices, wordnet_sentences
-from data_prep.tts import ENGINES, speak_chunk
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data_prep/ is the checkout's, never installed
+from data_prep.synth_en import engine_voices, speakable_sentences, split_voices, wordnet_sentences  # noqa: E402
+from data_prep.tts import ENGINES, speak_chunk  # noqa: E402
 
 
 def jobs_for(engine, sentences, config, wav_dir):

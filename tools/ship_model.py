@@ -21,7 +21,9 @@ from asr.fileio import read_jsonl, write_text
 from asr.layout import DataLayout, RunLayout
 from asr.models.model_dir import current_onnx, read_model_info
 from asr.pretrained import GENERAL
-from data_prep.synth_en import engine_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data_prep/ is the checkout's, never installed
+from data_prep.synth_en import engine_of  # noqa: E402
 
 MODEL_FILES = ("model.json", "model.weights.h5", "export.json", "model.onnx", "model.int8.onnx")
 SPLIT_ORDER = ("dev", "test", "test_unseen_voices", "test_unseen_engine", "test_unseen_neural", "test_noisy")
