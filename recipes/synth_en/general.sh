@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The general model that ships inside the package (asr/pretrained/general/), from nothing, in one command:
+#   ./general.sh [--to DIR]
+# 1. ./run.sh --config conf/general.yaml, all stages: its corpus (hours of Kokoro synthesis on 2 cores; stop and
+#    re-run at will, it skips what exists), features and LM, training (resumes where it stopped), evaluation
+#    of every split, export and a sample transcription;
+# 2. the int8 export beside the float one;
+# 3. tools/ship_model.py: the model files and MODEL_CARD.md (its figures read from this run; its limits from
+#    conf/general_limits.md) into asr/pretrained/general/, or --to DIR.
+set -euo pipefail
+cd "$(dirname "$0")"
+to=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --to) to=$2; shift 2 ;;
+    *) echo "general.sh: unknown option $1 (use --to)" >&2; exit 2 ;;
+  esac
+done
+./run.sh --config conf/general.yaml
+asr export --int8 exp/general
+python ../../tools/ship_model.py exp/general --data-dir data/general --limits conf/general_limits.md \
+  --command "recipes/synth_en/general.sh" ${to:+--to "$to"}
