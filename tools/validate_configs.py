@@ -31,7 +31,8 @@ TRAIN_HOURS = {"librispeech/medium": 100.6, "librispeech/large": 960.9, "ljspeec
                "common_voice/medium": 100.0, "timit/medium": 3.1, "an4/small": 0.6, "yesno/tiny": 0.04,
                "synth_en/small": 17.9, "synth_en/tiny": 0.2, "synth_en/robust": 15.9,
                # the comparison configs train on the default run's data (--data-dir data/small)
-               "synth_en/small_utt": 17.9, "synth_en/small_gru": 17.9, "synth_en/small_bf16": 17.9}
+               "synth_en/small_utt": 17.9, "synth_en/small_gru": 17.9, "synth_en/small_bf16": 17.9,
+               "synth_en/general": 10.44}
 # Assumed sustained cuDNN LSTM training throughput of one V100-class GPU in fp32 (about a third of its
 # 15.7 TFLOP/s peak; recurrent kernels rarely reach more). An assumption, not a measurement.
 ASSUMED_GPU_FLOPS = 5e12
