@@ -111,3 +111,14 @@ def test_a_cpu_with_bfloat16_dot_products_is_told_by_its_flags(tmp_path, flags, 
     (tmp_path / "cpuinfo").write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
     assert cpu_has_bfloat16_dot_products(tmp_path / "cpuinfo") is expected
     assert cpu_has_bfloat16_dot_products(tmp_path / "absent") is False  # another OS: float32
+
+
+def test_auto_precision_is_bfloat16_for_the_fast_path_lstm_on_a_cpu_with_bfloat16_dot_products():
+    from asr.training.step import resolve_precision
+    assert resolve_precision("auto", "bilstm", gpu=False, cpu_bfloat16=True) == "mixed_bfloat16"
+    assert resolve_precision("auto", "bigru", gpu=False, cpu_bfloat16=True) == "float32"  # Keras' GRU: no gain
+    assert resolve_precision("auto", "bilstm", gpu=False, cpu_bfloat16=False) == "float32"
+    assert resolve_precision("auto", "bilstm", gpu=True, cpu_bfloat16=True) == "mixed_float16"
+    assert resolve_precision("float32", "bilstm", gpu=False, cpu_bfloat16=True) == "float32"
+    with pytest.raises(AsrError, match="unknown precision 'fp8'"):
+        resolve_precision("fp8")

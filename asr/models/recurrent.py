@@ -91,6 +91,7 @@ class BiRecurrentEncoder(Encoder):
 @register_encoder("bilstm")
 class BiLSTMEncoder(BiRecurrentEncoder):
     CELL = "lstm"
+    cpu_bfloat16 = True  # the fast path's bfloat16 matmuls: tools/bench_train.py --precision, docs/speed.md
 
 
 @register_encoder("bigru")

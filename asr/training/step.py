@@ -17,15 +17,28 @@ import tensorflow as tf
 from asr.config import PRECISIONS
 from asr.errors import AsrError
 from asr.models.ctc_loss import ctc_loss
+from asr.models.registry import encoder_class
+from asr.runtime import cpu_has_bfloat16_dot_products
 
 
-def resolve_precision(name):
-    """`auto`: mixed_float16 on a GPU (its tensor cores), float32 on a CPU (where float16 is slower)."""
+def resolve_precision(name, encoder="bilstm", gpu=None, cpu_bfloat16=None):
+    """The Keras dtype policy that `train.precision` means on this machine for this encoder.
+
+    `auto`: mixed_float16 on a GPU (its tensor cores). On a CPU, mixed_bfloat16 for an encoder whose CPU path
+    gains from it (its class's `cpu_bfloat16`: the fast-path LSTM, whose step takes ~0.6 of float32's time on a
+    CPU that multiplies bfloat16 at twice float32's rate, AVX512-BF16 or AMX, with the default recipe's
+    accuracy unchanged: docs/speed.md); float32 elsewhere (float16 is slow on a CPU, and Keras' own layers
+    gain little from bfloat16). gpu, cpu_bfloat16: what the machine has, None to look.
+    """
     if name not in PRECISIONS:
         raise AsrError(f"unknown precision {name!r} (known: {', '.join(PRECISIONS)})")
-    if name == "auto":
-        return "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
-    return name
+    if name != "auto":
+        return name
+    if tf.config.list_physical_devices("GPU") if gpu is None else gpu:
+        return "mixed_float16"
+    if cpu_has_bfloat16_dot_products() if cpu_bfloat16 is None else cpu_bfloat16:
+        return "mixed_bfloat16" if encoder_class(encoder).cpu_bfloat16 else "float32"
+    return "float32"
 
 
 class LossScale:

@@ -121,7 +121,7 @@ class Trainer:
 
     def _build(self, cmvn):
         t = self.config.train
-        precision = resolve_precision(t.precision)
+        precision = resolve_precision(t.precision, self.config.model.encoder)
         keras.utils.set_random_seed(t.seed)
         with self.distribution.scope():
             self.model = build_model(self.config.model, self.tokenizer.vocab_size, self.config.features.n_mels, cmvn,
