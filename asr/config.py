@@ -179,6 +179,11 @@ class AugmentConfig:
     # share of the utterances drawn that are augmented at all; the others are the feature shards as they
     # are, at no cost (an augmented one costs about as much as computing its features: tools/bench_train.py)
     probability: float = 1.0
+    # 0: every draw is augmented afresh by the input pipeline, beside the model on the same cores. K > 0: K
+    # augmented copies of every training utterance are computed before the first epoch by every core, and a
+    # draw reads one of them (asr.augment.copies): training runs at the clean pipeline's speed, and each
+    # utterance has K augmented versions instead of a new one per draw
+    copies: int = 0
     speed: SpeedConfig = field(default_factory=SpeedConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
     pitch: PitchConfig = field(default_factory=PitchConfig)
@@ -259,7 +264,7 @@ RANGES = {
                                      "checkpoint_every_steps", "max_skipped_batches")},
     **{f"train.{k}": POSITIVE for k in ("peak_learning_rate", "clipnorm", "checkpoint_every_minutes")},
     "train.warmup_steps": NON_NEGATIVE, "train.final_learning_rate_fraction": FRACTION, "train.seed": NON_NEGATIVE,
-    "train.augment.probability": FRACTION,
+    "train.augment.probability": FRACTION, "train.augment.copies": NON_NEGATIVE,
     # every augmentation's section (asr.recipe holds the sections to the augmentation registry)
     **{f"train.augment.{f.name}.probability": FRACTION for f in dataclasses.fields(AugmentConfig)
        if dataclasses.is_dataclass(f.type)},

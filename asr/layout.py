@@ -5,6 +5,7 @@
       corpus_manifests/<official>.jsonl     checkpoint.npz     resume state
       download/                             init_from.json     fine-tuning: the source model
                                             log.csv, tensorboard/
+                                            augmented/copy-<k>/  train.augment.copies
       wav/                  (synth_en)      training_done.json
       features/<split>/     shards          model/             model.json, model.weights.h5,
       features/cmvn.json                                       model.onnx, model.int8.onnx, saved_model/,
@@ -66,6 +67,7 @@ class RunLayout:
         self.log_csv = self.root / "log.csv"
         self.tensorboard = self.root / "tensorboard"
         self.training_done = self.root / "training_done.json"
+        self.augmented_copies = self.root / "augmented"  # copy-<k>/ shards: train.augment.copies
         self.model = ModelLayout(self.root / "model")
         self.decode = self.root / "decode"
         self.lm_weights = self.decode / "lm_weights.json"

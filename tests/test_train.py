@@ -12,14 +12,15 @@ from asr.training.trainer import Trainer, train
 from tests.conftest import TINY
 
 
-@pytest.mark.parametrize("augment, precision", [(False, "float32"), (True, "float32"), (False, "mixed_bfloat16")],
-                         ids=["clean", "waveform-augmented", "bfloat16"])
-def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path, augment, precision):
+@pytest.mark.parametrize("copies, precision", [(None, "float32"), (0, "float32"), (2, "float32"),
+                                               (None, "mixed_bfloat16")],
+                         ids=["clean", "waveform-augmented", "augmented-copies", "bfloat16"])
+def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path, copies, precision):
     values = json.loads(json.dumps(TINY))
     values["model"]["dropout"] = 0.2  # its random-generator state must come back too
     values["train"]["precision"] = precision
-    if augment:  # a resumed run must hear the augmented utterances the uninterrupted one heard
-        values["train"]["augment"] = {"enabled": True, "speed": {"probability": 0.5},
+    if copies is not None:  # a resumed run must hear the augmented utterances the uninterrupted one heard
+        values["train"]["augment"] = {"enabled": True, "copies": copies, "speed": {"probability": 0.5},
                                       "noise": {"probability": 0.5, "sources": ["pink", "babble"]},
                                       "reverb": {"probability": 0.3}}
     tiny_config = config_from_dict(values)

@@ -38,18 +38,24 @@ class AugmentedFeatures:
     def features(self, utterance, rng):
         if not self.augmenter.chooses(rng):  # the shard as it is: no audio read, no features computed
             return self.store[utterance.id]
-        applied = []
-        samples = self.augmenter.apply(self.audio(utterance.id), rng, applied)
-        if not applied:
-            return self.store[utterance.id]
-        features = log_mel(samples, self.feature_config)
-        if len(features) < self.min_frames(utterance):  # sped up past what its label needs: keep it clean
+        features = self.augmented(utterance.id, rng)
+        if features is None or len(features) < self.min_frames(utterance):  # sped up past what its label needs
             return self.store[utterance.id]
         return features
+
+    def augmented(self, utt_id, rng):
+        """The utterance through every transform rng draws, as log-mels; None when rng drew none."""
+        applied = []
+        samples = self.augmenter.apply(self.audio(utt_id), rng, applied)
+        return log_mel(samples, self.feature_config) if applied else None
 
 
 def training_augmentation(config, rows, store):
     """The AugmentedFeatures of a recipe config's train.augment over a split's manifest rows and shards."""
-    model = config.model
     return AugmentedFeatures(config.train.augment, config.features, {row["id"]: row["audio"] for row in rows},
-                             store, lambda utterance: min_input_frames(utterance.label, model.stack, model.skip))
+                             store, label_frames(config.model))
+
+
+def label_frames(model):
+    """utterance -> the fewest input frames CTC needs for its label, under the model's frame stacking."""
+    return lambda utterance: min_input_frames(utterance.label, model.stack, model.skip)

@@ -56,10 +56,15 @@ def discard_stale_shards(manifest_path, split_dir, config):
     """Remove shards made from another version of the manifest, other feature settings or shard size."""
     source = {"manifest_sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest(),
               "features": feature_settings(config), "utterances_per_shard": config.utterances_per_shard}
+    discard_stale_source(split_dir, source, "features")
+
+
+def discard_stale_source(split_dir, source, who):
+    """Remove split_dir's shards unless they were made from `source`; then record `source` as theirs."""
     if source_of(split_dir) == source:
         return
     if split_dir.is_dir():
-        log.info(f"features: {split_dir} was computed from another manifest or with other settings; recomputing")
+        log.info(f"{who}: {split_dir} was computed from another source or with other settings; recomputing")
         (split_dir / SOURCE).unlink(missing_ok=True)  # first: a removal cut short still reads as stale
         shutil.rmtree(split_dir)
     write_source(split_dir, source)

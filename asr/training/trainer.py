@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from asr.augment.augmented_features import training_augmentation
+from asr.augment.copies import prepared_augmentation
 from asr.config import RecipeConfig, TrainConfig, config_to_dict
 from asr.data.batching import load_utterances, plan_batches
 from asr.data.dataset import batch_dataset, input_pipeline_threads
@@ -149,9 +150,15 @@ class Trainer:
         return kept
 
     def _augmented_features(self, data):
-        """Waveform augmentation of the training utterances (train.augment), from their audio files."""
-        log.info("train: waveform augmentation on: every epoch computes the augmented utterances' features")
-        return training_augmentation(self.config, load_manifest(data.manifest("train")), self.train_store)
+        """Waveform augmentation of the training utterances (train.augment), from their audio files: online, or
+        K copies prepared ahead (asr.augment.copies)."""
+        augment, rows = self.config.train.augment, load_manifest(data.manifest("train"))
+        if not augment.copies:
+            log.info("train: waveform augmentation on: every epoch computes the augmented utterances' features")
+            return training_augmentation(self.config, rows, self.train_store)
+        log.info(f"train: waveform augmentation on: {augment.copies} augmented copies of every training utterance, "
+                 f"prepared ahead in {self.run.augmented_copies}")
+        return prepared_augmentation(self.config, rows, self.train_store, self.run.augmented_copies)
 
     def plan(self, epoch):
         t = self.config.train
