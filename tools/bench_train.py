@@ -13,7 +13,9 @@ in each precision (PyTorch's bfloat16 is torch.autocast) and prints ours against
 With --pipeline DATA_DIR it also times the training input pipeline alone (asr.data.batch_dataset over
 the first 10 x --steps batches of the recipe's epoch-1 plan: feature reads, padding, SpecAugment if on) in
 frames per second, to compare with the model's; with the config's waveform augmentation on (train.augment),
-again with it (audio reads, augmentation, log-mels), and the ratio of the two.
+again with it (audio reads, augmentation, log-mels), and the ratio of the two; then real training steps fed by
+the pipeline: from the shards, with every utterance augmented online, and with every utterance read from
+copies prepared ahead (train.augment.copies), whose preparation it times too.
 
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --precision float32 mixed_bfloat16
@@ -26,6 +28,7 @@ import itertools
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -199,6 +202,27 @@ def pipeline_frames_per_second(args, config):
     heard = timed_training(config, store, utterances, plan, spec, training_augmentation(everyone, rows, store),
                            args.precision[0])
     print(f"  every utterance augmented    {heard:8.0f} frames/s  (training slowed by {1 - heard / clean:.1%})")
+    with tempfile.TemporaryDirectory(prefix="asr-bench-copies-") as scratch:
+        prepared, seconds, hours = timed_copies(everyone, rows, store, utterances, plan, Path(scratch))
+        ahead = timed_training(config, store, utterances, plan, spec, prepared, args.precision[0])
+    print(f"  from {COPIES} copies made ahead    {ahead:8.0f} frames/s  (training slowed by {1 - ahead / clean:.1%}); "
+          f"making them took {seconds:.1f} s for {hours * 60:.1f} min of audio: {seconds / hours / COPIES:.0f} s "
+          f"per hour of audio and copy, all cores")
+
+
+COPIES = 2  # prepared copies the --pipeline timing makes of the plan's utterances
+
+
+def timed_copies(config, rows, store, utterances, plan, scratch):
+    """(AugmentedCopies of the plan's utterances, in scratch; seconds their COPIES copies took; hours of audio)."""
+    from asr.augment.copies import prepared_augmentation
+    used = {utterances[i].id for batch in plan for i in batch}
+    subset = [row for row in rows if row["id"] in used]
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, augment=dataclasses.replace(
+        config.train.augment, copies=COPIES)))
+    start = time.perf_counter()
+    prepared = prepared_augmentation(config, subset, store, scratch)
+    return prepared, time.perf_counter() - start, sum(row["duration"] for row in subset) / 3600
 
 
 def timed_training(config, store, utterances, plan, spec, waveform, precision):
