@@ -10,6 +10,7 @@ early-stopping metric is kept in `<run>/model/`. The step itself is asr.training
 trained model) starts a run from its weights instead of random ones: asr.training.init_from.
 """
 
+import dataclasses
 import json
 import logging
 import math
@@ -65,14 +66,28 @@ def flat_settings(values, prefix=""):
     return flat
 
 
+def with_new_settings(recorded, defaults):
+    """A run record (config.json's dict) with every setting it lacks taken from the config dataclass `defaults`:
+    a setting asr gained after the run began is not in its record, and the run had what is now its default (a
+    new setting's default keeps the behaviour from before it existed)."""
+    filled = dict(recorded)
+    for f in dataclasses.fields(defaults):
+        value = getattr(defaults, f.name)
+        if dataclasses.is_dataclass(value):
+            filled[f.name] = with_new_settings(recorded.get(f.name, {}), value)
+        elif f.name not in recorded:
+            filled[f.name] = json.loads(json.dumps(value))  # as JSON stores it
+    return filled
+
+
 def check_resumable(run, config):
     """AsrError naming every setting (run-length ones aside) that differs from the run's config.json, so a
     resumed run stays the run its record describes."""
     if not run.config.is_file():
         return
     try:
-        recorded = flat_settings(json.loads(run.config.read_text()))
-    except (OSError, ValueError) as e:
+        recorded = flat_settings(with_new_settings(json.loads(run.config.read_text()), RecipeConfig()))
+    except (OSError, ValueError, AttributeError) as e:
         raise AsrError(f"{run.config}: not a readable run record ({e})") from None
     current = flat_settings(json.loads(json.dumps(config_to_dict(config))))  # as JSON stores it
     changed = [key for key in sorted(set(recorded) | set(current))
