@@ -7,6 +7,7 @@ recomputed. A bad audio file is reported by name and left out of its shard; the 
 """
 
 import hashlib
+import json
 import logging
 import shutil
 
@@ -61,7 +62,7 @@ def discard_stale_shards(manifest_path, split_dir, config):
 
 def discard_stale_source(split_dir, source, who):
     """Remove split_dir's shards unless they were made from `source`; then record `source` as theirs."""
-    if source_of(split_dir) == source:
+    if source_of(split_dir) == json.loads(json.dumps(source)):  # as JSON stores it: a tuple reads back a list
         return
     if split_dir.is_dir():
         log.info(f"{who}: {split_dir} was computed from another source or with other settings; recomputing")
