@@ -180,9 +180,9 @@ class AugmentConfig:
     # are, at no cost (an augmented one costs about as much as computing its features: tools/bench_train.py)
     probability: float = 1.0
     # 0: every draw is augmented afresh by the input pipeline, beside the model on the same cores. K > 0: K
-    # augmented copies of every training utterance are computed before the first epoch by every core, and a
-    # draw reads one of them (asr.augment.copies): training runs at the clean pipeline's speed, and each
-    # utterance has K augmented versions instead of a new one per draw
+    # augmented copies of every training utterance are computed before the first epoch by every core, and
+    # epoch e reads copy e mod K (asr.augment.copies): training runs at the clean pipeline's speed, and each
+    # utterance has K augmented versions instead of a new one per draw (K = max_epochs: one per epoch)
     copies: int = 0
     speed: SpeedConfig = field(default_factory=SpeedConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)

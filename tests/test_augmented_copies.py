@@ -1,5 +1,5 @@
 """Augmented copies prepared ahead (train.augment.copies): made once, the same however often they are made or
-remade, remade when the augmentation changes; each draw takes the clean shard or one copy by its own rng."""
+remade, remade when the augmentation changes; each draw takes the clean shard or the epoch's copy (epoch mod K)."""
 
 import numpy as np
 import pytest
@@ -52,7 +52,7 @@ def test_copies_are_made_once_the_same_when_remade_and_again_when_the_augmentati
     assert any(not np.array_equal(a, b) for a, b in zip(first[0], louder[0]))
 
 
-def test_a_draw_takes_the_clean_shard_or_a_copy_by_its_own_rng(train_split, tmp_path):
+def test_a_draw_takes_the_clean_shard_or_the_copy_of_its_epoch(train_split, tmp_path):
     rows, clean = train_split
     config = copies_config()
     copies = prepare_copies(config, rows, clean, tmp_path, jobs=1)
@@ -60,13 +60,17 @@ def test_a_draw_takes_the_clean_shard_or_a_copy_by_its_own_rng(train_split, tmp_
     never = AugmentedCopies(0.0, copies, clean, lambda utterance: 0)
     always = AugmentedCopies(1.0, copies, clean, lambda utterance: 0)
     too_long = AugmentedCopies(1.0, copies, clean, lambda utterance: 10 ** 9)  # no copy is long enough
-    picks = set()
+    half = AugmentedCopies(0.5, copies, clean, lambda utterance: 0).for_epoch(3)
+    chosen = 0
     for n, utterance in enumerate(utterances):
         np.testing.assert_array_equal(never.features(utterance, np.random.default_rng(n)), clean[utterance.id])
         np.testing.assert_array_equal(too_long.features(utterance, np.random.default_rng(n)), clean[utterance.id])
-        drawn = always.features(utterance, np.random.default_rng(n))
-        np.testing.assert_array_equal(drawn, always.features(utterance, np.random.default_rng(n)))
-        matches = [k for k, copy in enumerate(copies) if np.array_equal(drawn, copy[utterance.id])]
-        assert matches
-        picks.update(matches)
-    assert picks == {0, 1}
+        for epoch in range(4):  # epochs 0, 1, 2, 3 read copies 0, 1, 0, 1
+            drawn = always.for_epoch(epoch).features(utterance, np.random.default_rng(n))
+            np.testing.assert_array_equal(drawn, copies[epoch % 2][utterance.id])
+        drawn = half.features(utterance, np.random.default_rng(n))
+        np.testing.assert_array_equal(drawn, half.features(utterance, np.random.default_rng(n)))
+        if drawn.shape != clean[utterance.id].shape or not np.array_equal(drawn, clean[utterance.id]):
+            np.testing.assert_array_equal(drawn, copies[1][utterance.id])
+            chosen += 1
+    assert 0 < chosen < len(utterances)

@@ -15,7 +15,9 @@ the first 10 x --steps batches of the recipe's epoch-1 plan: feature reads, padd
 frames per second, to compare with the model's; with the config's waveform augmentation on (train.augment),
 again with it (audio reads, augmentation, log-mels), and the ratio of the two; then real training steps fed by
 the pipeline: from the shards, with every utterance augmented online, and with every utterance read from
-copies prepared ahead (train.augment.copies), whose preparation it times too.
+copies prepared ahead (train.augment.copies), whose preparation it times too (over COPY_UTTERANCES
+utterances at least, so start-up costs do not swamp it); and what full augmentation adds to a run's time
+either way, with as many copies as epochs.
 
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --precision float32 mixed_bfloat16
@@ -203,26 +205,33 @@ def pipeline_frames_per_second(args, config):
                            args.precision[0])
     print(f"  every utterance augmented    {heard:8.0f} frames/s  (training slowed by {1 - heard / clean:.1%})")
     with tempfile.TemporaryDirectory(prefix="asr-bench-copies-") as scratch:
-        prepared, seconds, hours = timed_copies(everyone, rows, store, utterances, plan, Path(scratch))
+        prepared, seconds, hours, frames = timed_copies(everyone, rows, store, utterances, plan, Path(scratch))
         ahead = timed_training(config, store, utterances, plan, spec, prepared, args.precision[0])
+    epoch = frames / clean  # seconds one epoch over the copied utterances takes from the clean shards
     print(f"  from {COPIES} copies made ahead    {ahead:8.0f} frames/s  (training slowed by {1 - ahead / clean:.1%}); "
-          f"making them took {seconds:.1f} s for {hours * 60:.1f} min of audio: {seconds / hours / COPIES:.0f} s "
+          f"making them took {seconds:.1f} s for {hours * 60:.1f} min of audio: {seconds / hours / COPIES:.1f} s "
           f"per hour of audio and copy, all cores")
+    print(f"  a copy costs {seconds / COPIES / epoch:.1%} of an epoch's training time: with copies = epochs (a version "
+          f"per epoch, as online), full augmentation costs {seconds / COPIES / epoch + clean / ahead - 1:.1%} more "
+          f"time, online {clean / heard - 1:.1%}")
 
 
-COPIES = 2  # prepared copies the --pipeline timing makes of the plan's utterances
+COPIES = 2  # prepared copies the --pipeline timing makes
+COPY_UTTERANCES = 3000  # of this many training utterances at least: workers' start-up and room banks amortised
 
 
 def timed_copies(config, rows, store, utterances, plan, scratch):
-    """(AugmentedCopies of the plan's utterances, in scratch; seconds their COPIES copies took; hours of audio)."""
+    """(AugmentedCopies of the plan's utterances and the first COPY_UTTERANCES, in scratch; seconds their COPIES
+    copies took; hours of audio and feature frames copied)."""
     from asr.augment.copies import prepared_augmentation
-    used = {utterances[i].id for batch in plan for i in batch}
-    subset = [row for row in rows if row["id"] in used]
+    used = {utterances[i].id for batch in plan for i in batch} | {row["id"] for row in rows[:COPY_UTTERANCES]}
+    subset = [row for row in rows if row["id"] in used and row["id"] in store]
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, augment=dataclasses.replace(
         config.train.augment, copies=COPIES)))
     start = time.perf_counter()
     prepared = prepared_augmentation(config, subset, store, scratch)
-    return prepared, time.perf_counter() - start, sum(row["duration"] for row in subset) / 3600
+    return (prepared, time.perf_counter() - start, sum(row["duration"] for row in subset) / 3600,
+            sum(store.num_frames(row["id"]) for row in subset))
 
 
 def timed_training(config, store, utterances, plan, spec, waveform, precision):

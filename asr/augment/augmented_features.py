@@ -35,6 +35,10 @@ class AugmentedFeatures:
         """Another training utterance, chosen with rng only (babble noise mixes a few of them)."""
         return self.audio(self._ids[int(rng.integers(len(self._ids)))])
 
+    def for_epoch(self, epoch):
+        """Itself: every draw of every epoch is augmented afresh, by its own rng."""
+        return self
+
     def features(self, utterance, rng):
         if not self.augmenter.chooses(rng):  # the shard as it is: no audio read, no features computed
             return self.store[utterance.id]

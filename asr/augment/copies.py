@@ -6,8 +6,10 @@ Online augmentation (K = 0) computes a new version of an utterance at every draw
 trains on: on a 2-core machine that costs a quarter of bfloat16 training's throughput (docs/speed.md).
 Prepared ahead, the same work is done once per copy, and training reads shards as fast as the clean ones.
 Copy k of utterance i is drawn from rng(seed, COPY_STREAM, k, i) alone, so a copy cut short is remade the
-same; at each draw, rng(seed, epoch, batch, position) chooses clean or augmented (train.augment.probability)
-and which copy, so a resumed run hears what the uninterrupted one would have.
+same. Epoch e reads copy e mod K, so with K = train.max_epochs every epoch hears a version of its own, as
+online augmentation gives it (a copy drawn at random would repeat one for most utterances); at each draw,
+rng(seed, epoch, batch, position) chooses clean or augmented (train.augment.probability), so a resumed run
+hears what the uninterrupted one would have.
 """
 
 import dataclasses
@@ -80,16 +82,21 @@ def prepare_copies(config, rows, store, copies_dir, jobs=None):
 
 class AugmentedCopies:
     """`features(utterance, rng)` -> (T, n_mels) float32, the interface of AugmentedFeatures: the clean shard,
-    or with train.augment.probability one of the copies chosen by rng (clean again when that copy was sped
+    or with train.augment.probability (drawn from rng) the epoch's copy (clean again when that copy was sped
     up past what the utterance's label needs)."""
 
-    def __init__(self, probability, copies, clean, min_frames):
+    def __init__(self, probability, copies, clean, min_frames, epoch=0):
         self.probability, self.copies, self.clean, self.min_frames = probability, copies, clean, min_frames
+        self.epoch = epoch
+
+    def for_epoch(self, epoch):
+        """The same copies, read as epoch `epoch` reads them."""
+        return AugmentedCopies(self.probability, self.copies, self.clean, self.min_frames, epoch)
 
     def features(self, utterance, rng):
         if not rng.random() < self.probability:
             return self.clean[utterance.id]
-        copy = self.copies[int(rng.integers(len(self.copies)))]
+        copy = self.copies[self.epoch % len(self.copies)]
         if utterance.id not in copy or copy.num_frames(utterance.id) < self.min_frames(utterance):
             return self.clean[utterance.id]
         return copy[utterance.id]

@@ -199,10 +199,11 @@ class Trainer:
     def _epoch_batches(self, plan):
         t, state = self.config.train, self.state
         augment = t.spec_augment if t.spec_augment.enabled else None
+        waveform = None if self.waveform is None else self.waveform.for_epoch(state.epoch)
 
         def make_dataset(replicas, local):
             return batch_dataset(self.train_store, self.train_utts, plan, augment, seed=[t.seed, state.epoch],
-                                 first=state.batch_in_epoch, replicas=replicas, local=local, waveform=self.waveform)
+                                 first=state.batch_in_epoch, replicas=replicas, local=local, waveform=waveform)
 
         return distributed_batches(self.distribution, make_dataset)
 
