@@ -26,8 +26,6 @@ from asr.serving.limits import ServeLimits
 from tests import abuse
 from tests.serving import CountingRecognizer, speechlike, write_wav
 
-pytest.importorskip("aiohttp")
-
 LIMITS = ServeLimits(max_streams=4, max_upload_seconds=5.0, max_upload_bytes=400_000, max_stream_seconds=30.0,
                      max_frame_seconds=1.0, max_connections=24, idle_seconds=1.0)
 ROUNDS = 3

@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 
+import openai  # the dev extra: the client library programs call the OpenAI-style endpoint with
 import pytest
 
 from asr.serving.access import Access
@@ -13,8 +14,6 @@ from asr.serving.app import create_app, serving_in_thread
 from asr.serving.limits import ServeLimits
 from tests.conftest import asr
 from tests.serving import CountingRecognizer, run, stream_session
-
-pytest.importorskip("aiohttp")
 
 LIMITS = ServeLimits(max_streams=2, max_upload_seconds=5.0, max_upload_bytes=400_000, max_field_bytes=64)
 END = json.dumps({"type": "end"})
@@ -105,7 +104,6 @@ def test_a_form_missing_its_closing_boundary_is_400(server, wav):
 
 
 def openai_client(address, **options):
-    openai = pytest.importorskip("openai")
     return openai.OpenAI(base_url=f"http://{address}/v1", api_key=options.pop("api_key", "unused"), max_retries=0,
                          timeout=60, **options)
 
