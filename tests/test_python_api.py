@@ -1,7 +1,8 @@
 """The Python API (asr.load_model): docs/python-api.md's example runs as written and gives the transcripts
 of the machinery `asr transcribe` uses; bad input is one AsrError line; `import asr` loads no model
-machinery."""
+machinery; every parameter and result of what `asr` exports is typed (py.typed says so to type checkers)."""
 
+import inspect
 import re
 import shutil
 import subprocess
@@ -91,3 +92,26 @@ def test_import_asr_loads_no_model_machinery():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def public_callables(obj):
+    """A function itself; a class's own methods and properties that are public (and __init__)."""
+    if inspect.isfunction(obj):
+        return [obj]
+    members = [getattr(member, "fget", member) for name, member in vars(obj).items()
+               if not name.startswith("_") or name == "__init__"]
+    return [member for member in members if inspect.isfunction(member)]
+
+
+def test_every_parameter_and_result_of_the_public_api_is_typed():
+    unannotated = []
+    for name in asr.__all__:
+        for function in public_callables(getattr(asr, name)):
+            signature = inspect.signature(function)
+            missing = [p for p, parameter in signature.parameters.items()
+                       if p not in ("self", "cls") and parameter.annotation is inspect.Parameter.empty]
+            if signature.return_annotation is inspect.Signature.empty:
+                missing.append("return")
+            unannotated += [f"{function.__qualname__}: {what}" for what in missing]
+    assert unannotated == []
+    assert (Path(asr.__file__).parent / "py.typed").is_file()
