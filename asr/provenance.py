@@ -76,7 +76,8 @@ def code_provenance():
     return {"version": asr.__version__, **({"commit": commit} if commit else {})}
 
 
-def code_description():
-    """asr's version and commit in words, for reports: 'asr 0.1.0, commit 56d1e7a' (no commit when installed)."""
-    provenance = code_provenance()
+def code_description(provenance=None):
+    """asr's version and commit in words, for reports: 'asr 0.1.0, commit 56d1e7a' (no commit when installed);
+    the running code's, or that of a record such as model.json's ({"version": ..., "commit": ...})."""
+    provenance = provenance or code_provenance()
     return f"asr {provenance['version']}" + (f", commit {provenance['commit']}" if "commit" in provenance else "")

@@ -47,6 +47,20 @@ def test_results_table_has_a_row_per_strategy_and_the_paired_comparison(evaluate
     assert "P(beam_lm better than greedy)" in table and "tuned on dev" in table
 
 
+def test_the_results_name_the_models_commit_and_the_printing_codes(evaluated_run, tmp_path):
+    """A run scored again later (or on another corpus) was trained by other code than the one printing it."""
+    import json
+
+    from asr.evaluation.results import results_table
+    run, _ = evaluated_run
+    older = tmp_path / "older"
+    shutil.copytree(run, older)
+    record = json.loads((older / "model" / "model.json").read_text())
+    (older / "model" / "model.json").write_text(json.dumps({**record, "commit": "0ld0ld0"}))
+    table = results_table(older, list(SPLITS))
+    assert f"trained by asr {record['version']}, commit 0ld0ld0; table printed by asr " in table
+
+
 def test_html_report_renders_in_headless_chromium_with_all_its_images(evaluated_run, tiny_data, tmp_path):
     run, _ = evaluated_run
     result = asr("report", "--run-dir", run, "--data-dir", tiny_data, "--split", "dev", "--split", "test",
@@ -94,3 +108,13 @@ def test_transcribe_with_the_runs_lm_gives_timed_words(evaluated_run, tiny_data)
 def test_transcribe_with_a_missing_lm_file_is_one_line(tiny_run, tmp_path):
     result = asr("transcribe", "--model", tiny_run, "--lm-arpa", tmp_path / "none.arpa", tmp_path / "x.wav")
     assert result.returncode == 1 and "LM file not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_training_curves_of_a_run_without_its_tensorboard_folder(evaluated_run, tmp_path):
+    """A run copied without tensorboard/ (as recipes/synth_en/compare.sh links only the record) still gets its
+    dev curves, without the per-step train loss."""
+    from asr.evaluation.html_report import curves_section
+    run, _ = evaluated_run
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("tensorboard"))
+    assert "<h2>Training curves</h2><img" in curves_section(copy)

@@ -100,7 +100,10 @@ def comparison_section(run_dir, splits, compare):
 
 
 def tensorboard_train_loss(run_dir):
-    """(steps, losses) of the train/loss scalars TrainingLog wrote; empty when there are none."""
+    """(steps, losses) of the train/loss scalars TrainingLog wrote; empty when there are none (a run copied
+    without its tensorboard/, such as one recipes/synth_en/compare.sh scores)."""
+    if not RunLayout(run_dir).tensorboard.is_dir():
+        return [], []
     from asr.runtime import import_tensorflow_quietly
     import_tensorflow_quietly()  # tensorboard's event reader imports TensorFlow when it is installed
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

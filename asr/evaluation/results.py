@@ -48,9 +48,12 @@ def results_table(run_dir, splits):
             if strategy != "greedy":
                 p = paired_comparison(decode_dir(run_dir, split, "greedy"), decode_dir(run_dir, split, strategy))
                 comparisons.append(f"{split}: P({strategy} better than greedy) = {p:.3f}")
+    # the model may be older than the code printing its table (a run scored again, or on another corpus)
+    trained_by = json.loads(run.model.json.read_text()) if run.model.json.is_file() else None
     lines.append(f"\nmodel: {done['parameters'] / 1e6:.2f} M parameters, {done['epochs']} epochs "
                  f"({done['steps']} steps) in {done['train_minutes']} min, best epoch {done['best_epoch']}; "
-                 f"{code_description()}")
+                 f"trained by {code_description(trained_by) if trained_by else 'an unrecorded asr'}; "
+                 f"table printed by {code_description()}")
     if run.lm_weights.is_file():
         w = json.loads(run.lm_weights.read_text())
         lines.append(f"beam_lm: {Path(w['arpa']).name}, beam {w['beam_width']}, alpha {w['alpha']}, "

@@ -26,7 +26,7 @@ done
 name=$(basename "$config" .yaml)
 data=${data:-data/$name}
 exp=exp/$name
-splits=(dev test test_unseen_voices test_unseen_engine test_noisy)
+source ./splits.sh
 
 step() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
@@ -46,8 +46,8 @@ if step 2; then
 fi
 if step 3; then
   echo "== stage 3: evaluate"
-  # the held-out neural engine's split is made when the config gives it sentences (conf/general.yaml)
-  [ -s "$data/manifests/test_unseen_neural.jsonl" ] && splits+=(test_unseen_neural)
+  # every split the corpus has (test_unseen_neural where the config gives it sentences: conf/general.yaml)
+  mapfile -t splits < <(scored_splits "$data")
   asr evaluate --run-dir "$exp" --data-dir "$data" $(printf -- '--split %s ' "${splits[@]}") \
     --strategy greedy --strategy beam --strategy beam_lm --lm "$data/lm/3gram.arpa"
   asr results "$exp" "${splits[@]}"
