@@ -30,8 +30,8 @@ if [ ${#splits[@]} -eq 0 ]; then
 fi
 scored=()
 for run in "${runs[@]}"; do
-  if [ ! -f "$run/model/model.json" ]; then
-    echo "compare.sh: $run/model: no trained model" >&2
+  if [ ! -f "$run/model/model.json" ] || [ ! -f "$run/training_done.json" ]; then
+    echo "compare.sh: $run: not a finished training run (no model/model.json or training_done.json)" >&2
     exit 1
   fi
   dir=exp/compare-$(basename "$data")/$(basename "$run")
