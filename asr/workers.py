@@ -5,7 +5,8 @@ its own KeyboardInterrupt (a traceback per worker), and a worker killed while ho
 lock makes the parent's Pool.terminate wait forever. Here workers ignore SIGINT, leaving the parent alone
 to react: it terminates the pool at once. Pool.terminate sends SIGTERM, which a worker turns into SystemExit,
 so the file it was writing unwinds through asr.fileio and its temp file is removed: nothing half-written
-remains, and the rerun redoes only what was not finished.
+remains, and the rerun redoes only what was not finished. A worker whose SystemExit was lost is ended by an
+alarm STOP_SECONDS later (tests/test_workers.py), so terminating never waits for ever.
 """
 
 import contextlib
@@ -14,7 +15,15 @@ import signal
 import sys
 
 
+# Seconds a worker told to stop has before SIGALRM ends it. sys.exit below unwinds its work (removing what
+# it was writing), but a SystemExit raised inside a finaliser (a __del__, a weakref callback) is printed and
+# dropped by Python: the worker would then go on, wait for a task that never comes, and Pool.terminate wait
+# for it for ever. The alarm, armed when the handler runs (after any C call it interrupted), ends it anyway.
+STOP_SECONDS = 5
+
+
 def _exit_on_sigterm(signum, frame):
+    signal.alarm(STOP_SECONDS)
     sys.exit(128 + signum)
 
 

@@ -26,8 +26,9 @@ def long_job(data):
     (data / "manifests" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
-# `asr` whose processes (its workers inherit the handler) print every thread's stack on SIGUSR1: a rare hang
-# after Ctrl-C (once in some fifteen runs of the suite, never in 48 runs of this test alone) shows where it is
+# `asr` whose processes (its workers inherit the handler) print every thread's stack on SIGUSR1: should a hang
+# after Ctrl-C come back (once in some fifteen runs of the suite before asr.workers' stop alarm; never in 48
+# runs of this test alone), the failure shows where each process waits
 ASR_DUMPABLE = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
                 "from asr.cli.main import main; sys.exit(main())")
 
