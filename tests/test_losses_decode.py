@@ -25,6 +25,40 @@ def test_ctc_min_frames(label, frames):
     assert ctc_min_frames(label) == frames
 
 
+def test_the_loss_agrees_with_the_loop_over_frames_and_refuses_labels_too_long_for_their_frames():
+    """The native kernel's losses and gradients are those of TensorFlow's loop over frames (keras.ops.ctc_loss,
+    dense labels) on utterances of every length; a label needing more frames than it has (a repeat needs a
+    blank between) gets an infinite loss and no gradient, and the batch's other utterances their own."""
+    import tensorflow as tf
+    from asr.models.ctc_loss import min_frames
+    rng = np.random.default_rng(1)
+    logits = tf.constant(rng.normal(size=(6, 30, 8)).astype(np.float32))
+    label_lengths = np.array([12, 5, 1, 0, 9, 4], np.int32)
+    labels = rng.integers(1, 8, size=(6, 12)).astype(np.int32)
+    labels[5, :4] = [3, 3, 3, 3]  # needs 7 frames
+    logit_lengths = np.array([30, 17, 3, 8, 25, 6], np.int32)
+    assert np.asarray(min_frames(labels, label_lengths)).tolist() == \
+        [ctc_min_frames(label[:n]) for label, n in zip(labels, label_lengths)]
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(logits)
+        ours = ctc_loss(labels, label_lengths, logits, logit_lengths)
+        reference = reference_loss(labels, label_lengths, logits, logit_lengths)
+        ours_alignable, reference_alignable = (tf.reduce_sum(loss[:5]) for loss in (ours, reference))
+    assert np.isinf(ours[5]) and np.all(np.isfinite(ours[:5]))
+    np.testing.assert_allclose(ours[:5], reference[:5], rtol=1e-5)
+    gradient, expected = (tape.gradient(loss, logits) for loss in (ours_alignable, reference_alignable))
+    np.testing.assert_allclose(gradient, expected, atol=1e-5)
+    assert not np.any(tape.gradient(ours, logits)[5])
+    nothing_said = ctc_loss(np.zeros((2, 0), np.int32), [0, 0], logits[:2], [30, 4])  # a batch of silences
+    np.testing.assert_allclose(nothing_said, reference_loss(np.zeros((2, 1), np.int32), [0, 0], logits[:2], [30, 4]),
+                               rtol=1e-5)
+
+
+def reference_loss(labels, label_lengths, logits, logit_lengths):
+    import keras
+    return keras.ops.ctc_loss(labels, logits, label_lengths, logit_lengths, mask_index=0)
+
+
 def one_hot_logits(path, vocab=5):
     logits = np.full((len(path), vocab), -10.0, np.float32)
     logits[np.arange(len(path)), path] = 10.0
