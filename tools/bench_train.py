@@ -13,13 +13,16 @@ in each precision (PyTorch's bfloat16 is torch.autocast) and prints ours against
 With --pipeline DATA_DIR it also times the training input pipeline alone (asr.data.batch_dataset over
 the first 10 x --steps batches of the recipe's epoch-1 plan: feature reads, padding, SpecAugment if on) in
 frames per second, to compare with the model's; with the config's waveform augmentation on (train.augment),
-again with it (audio reads, augmentation, log-mels), and the ratio of the two; then real training steps of
-one model over the same batches, fed: from the shards; with every utterance augmented, the batches computed
+again with it (audio reads, augmentation, log-mels), and the ratio of the two; with every utterance augmented,
+on one thread (the work online augmentation adds to the cores the model trains on); then real training steps
+of one model over the same batches, each feed timed ROUNDS times, alternating (every round printed: the same
+feed varies by several per cent between rounds), fed: from the shards; with every utterance augmented, the batches computed
 beforehand and held in memory (what the augmented batches cost the model itself); the same batches
 augmented online (what the pipeline costs, against those held); and from copies prepared ahead
 (train.augment.copies), whose preparation it times too (over COPY_UTTERANCES utterances at least, so
 start-up costs do not swamp it); and what full augmentation's pipeline adds to a run's time either way,
-with as many copies as epochs.
+with as many copies as epochs; and the pipeline's work as a share of the machine's time, which does not
+depend on how steps and pipeline happen to overlap in one run.
 
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --batch 64 --frames 250
     python tools/bench_train.py recipes/synth_en/conf/small.yaml --precision float32 mixed_bfloat16
@@ -179,7 +182,8 @@ def pipeline_frames_per_second(args, config):
     import_tensorflow_quietly()
     from asr.augment.augmented_features import training_augmentation
     from asr.data.batching import load_utterances, plan_batches
-    from asr.data.dataset import batch_dataset
+    from asr.data.dataset import batch_dataset, input_pipeline_threads
+    from asr.runtime import usable_cores
     from asr.data.manifest import load_manifest
     from asr.data.shards import FeatureStore
     from asr.data.tokenizer import CharTokenizer
@@ -201,6 +205,10 @@ def pipeline_frames_per_second(args, config):
         print(f"  with waveform augmentation   {augmented:8.0f} frames/s  ({augmented / shards:.2f}x the shards')")
     everyone = dataclasses.replace(config, train=dataclasses.replace(t, augment=dataclasses.replace(
         t.augment, enabled=True, probability=1.0)))
+    with input_pipeline_threads():
+        alone = timed_pipeline(store, utterances, plan, spec, t.seed, training_augmentation(everyone, rows, store))
+    print(f"  every utterance augmented    {alone:8.0f} frames/s on one thread (the work online augmentation adds "
+          f"to the cores the model trains on)")
     print(f"training steps fed by the pipeline ({args.precision[0]}), the same {len(plan)} batches, best of "
           f"{ROUNDS} rounds:")
     trainer = TimedTraining(config, utterances, plan, args.precision[0])
@@ -213,11 +221,13 @@ def pipeline_frames_per_second(args, config):
     with tempfile.TemporaryDirectory(prefix="asr-bench-copies-") as scratch:
         prepared, seconds, hours, frames = timed_copies(everyone, rows, store, utterances, plan, Path(scratch))
         feeds = {"clean": feed(None), "held": lambda: held, "online": feed(online), "copies": feed(prepared)}
-        best = dict.fromkeys(feeds, 0.0)
+        rates = {name: [] for name in feeds}
         for _ in range(ROUNDS):  # alternating, so a slow minute of the machine does not fall on one feed only
             for name, make in feeds.items():
-                best[name] = max(best[name], trainer.rate(make))
-    clean, in_memory, heard, ahead = (best[name] for name in feeds)
+                rates[name].append(trainer.rate(make))
+    print("  each feed's rounds, frames/s: " + "; ".join(
+        f"{name} {', '.join(f'{rate:.0f}' for rate in found)}" for name, found in rates.items()))
+    clean, in_memory, heard, ahead = (max(found) for found in rates.values())
     print(f"  clean, from the shards                    {clean:8.0f} frames/s")
     print(f"  every utterance augmented, held in memory {in_memory:8.0f} frames/s  (the augmented batches' own cost: "
           f"{clean / in_memory - 1:.1%} more time, from lengths that speed perturbation changes)")
@@ -230,6 +240,8 @@ def pipeline_frames_per_second(args, config):
     print(f"  a copy costs {seconds / COPIES / epoch:.1%} of an augmented epoch's training time: with copies = epochs "
           f"(a version per epoch, as online), full augmentation's input pipeline costs "
           f"{seconds / COPIES / epoch + in_memory / ahead - 1:.1%} more time, online {in_memory / heard - 1:.1%}")
+    print(f"  the work itself: augmenting online what the model trains on at {in_memory:.0f} frames/s takes "
+          f"{in_memory / alone:.1%} of one thread's time, {in_memory / alone / usable_cores():.1%} of the machine's")
 
 
 COPIES = 2  # prepared copies the --pipeline timing makes
@@ -250,7 +262,7 @@ def timed_copies(config, rows, store, utterances, plan, scratch):
             sum(store.num_frames(row["id"]) for row in subset))
 
 
-ROUNDS = 2  # each feed is timed this many times, alternating, and its best kept: runs on a busy 2-core machine vary
+ROUNDS = 3  # each feed is timed this many times, alternating, and its best kept: runs on a busy 2-core machine vary
 
 
 class TimedTraining:
