@@ -76,3 +76,16 @@ def test_beam_agrees_with_greedy_on_confident_outputs():
     paths = [[1, 0, 1, 2, 2, 0, 3, 0], [4, 4, 0, 0, 2, 0, 0, 0]]
     logits = np.stack([one_hot_logits(p) for p in paths])
     assert beam_decode(logits, [8, 5], beam_width=4) == greedy_decode(logits, [8, 5]) == [[1, 1, 2, 3], [4, 2]]
+
+
+def test_the_loss_runs_the_kernel_without_cudnn_s_label_limit():
+    """The graph holds TensorFlow's own CTC kernel (CTCLoss: any label length, placed on the CPU beside a GPU),
+    not cuDNN's (CTCLossV2, which tf.nn.ctc_loss picks on a GPU for sparse labels and which refuses labels of
+    more than 256 symbols); a 300-symbol label is scored."""
+    import tensorflow as tf
+    rng = np.random.default_rng(2)
+    labels, logits = rng.integers(1, 8, size=(1, 300)).astype(np.int32), rng.normal(size=(1, 700, 8)).astype(np.float32)
+    graph = tf.function(ctc_loss).get_concrete_function(labels, [300], logits, [700]).graph.as_graph_def()
+    ops = {node.op for node in graph.node} | {node.op for f in graph.library.function for node in f.node_def}
+    assert "CTCLoss" in ops and "CTCLossV2" not in ops  # also inside the functions tf.nn.ctc_loss would add
+    assert np.isfinite(np.asarray(ctc_loss(labels, [300], logits, [700]))).all()

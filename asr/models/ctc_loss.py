@@ -1,12 +1,15 @@
 """CTC loss on true lengths (blank = 0), kept in float32 whatever the compute precision.
 
 TensorFlow computes CTC for dense labels (what keras.ops.ctc_loss passes) as a loop of small ops over the
-frames; given the labels as a SparseTensor it runs its native kernel instead (cuDNN's on a GPU): the same
-losses and gradients, ~7x faster at a training batch's size (64 x 84 output frames: 16 ms against 114 ms),
-which was 15 % of a bfloat16 training step. That kernel refuses a whole batch when one label is empty or
-cannot be aligned to its frames. Training never gives it one (asr.data.batching drops them); scoring keeps
-them: an empty label's loss is that of blanks in every frame, computed here, and a label needing more frames
-than it has is infinitely unlikely. The kernel is handed a one-symbol label for both and its loss set aside.
+frames. Its native kernel (the op Keras 2's ctc_batch_cost ran) takes the labels as a SparseTensor and the
+blank as the last class: the same losses and gradients, ~7x faster at a training batch's size (64 x 84
+output frames: 16 ms against 114 ms), which was 15 % of a bfloat16 training step. The kernel is CPU-only; on
+a GPU TensorFlow places it on the CPU. tf.nn.ctc_loss would pick cuDNN's CTC there, which refuses labels of
+more than 256 symbols (a long LibriSpeech utterance has more).
+The kernel refuses a whole batch when one label is empty or cannot be aligned to its frames. Training never
+gives it one (asr.data.batching drops them); scoring keeps them: an empty label's loss is that of blanks in
+every frame, computed here, and a label needing more frames than it has is infinitely unlikely. The kernel is
+handed a one-symbol label for both and its loss set aside.
 """
 
 import tensorflow as tf
@@ -29,9 +32,16 @@ def ctc_loss(labels, label_lengths, logits, logit_lengths):
     labels = tf.where(for_kernel[:, None], labels, stand_in)  # a one-symbol label the kernel accepts
     kept = tf.sequence_mask(tf.where(for_kernel, label_lengths, 1), tf.shape(labels)[1])
     sparse = tf.SparseTensor(tf.where(kept), tf.boolean_mask(labels, kept), tf.shape(labels, out_type=tf.int64))
-    loss = tf.nn.ctc_loss(sparse, logits, None, tf.where(for_kernel, logit_lengths, tf.maximum(logit_lengths, 1)),
-                          logits_time_major=False, blank_index=BLANK)
+    loss = native_ctc(sparse, logits, tf.where(for_kernel, logit_lengths, tf.maximum(logit_lengths, 1)))
     return tf.where(empty, all_blank_loss(logits, logit_lengths), tf.where(alignable, loss, float("inf")))
+
+
+def native_ctc(labels, logits, logit_lengths):
+    """TensorFlow's CTC kernel with our blank (BLANK) moved to the last class, where the kernel wants it."""
+    logits = tf.concat([logits[:, :, :BLANK], logits[:, :, BLANK + 1:], logits[:, :, BLANK:BLANK + 1]], axis=2)
+    values = tf.where(labels.values < BLANK, labels.values, labels.values - 1)
+    return tf.compat.v1.nn.ctc_loss(tf.SparseTensor(labels.indices, values, labels.dense_shape), logits, logit_lengths,
+                                    time_major=False)
 
 
 def all_blank_loss(logits, logit_lengths):
