@@ -112,3 +112,21 @@ def test_bfloat16_fast_path_gradients_match_float32_within_bfloat16_rounding(bfl
         assert relative_error(a, b.numpy()) < 0.03, name
         assert relative_error(a, k.numpy().astype(np.float32)) < 0.05, name
     assert not ours[0].numpy()[2, 7:].astype(np.float32).any()  # padding receives no gradient
+
+
+def test_gradients_into_the_initial_state_match_keras(layer_and_batch):
+    """Streaming starts a chunk from the state the last one left: the written-out gradient carries into h0 and
+    c0 what Keras' own LSTM, given the same initial state, does."""
+    layer, x, _ = layer_and_batch
+    cell, rng = layer.forward_layer.cell, np.random.default_rng(5)
+    h0, c0 = (tf.constant(rng.normal(size=(3, 8)).astype(np.float32)) for _ in range(2))
+    weights = tf.constant(rng.normal(size=(3, 11, 8)).astype(np.float32))
+    found = []
+    for compute in (lambda: fast_lstm.lstm_sequence(x, cell, (h0, c0))[0],
+                    lambda: layer.forward_layer(x, initial_state=[h0, c0])):
+        with tf.GradientTape() as tape:
+            tape.watch([h0, c0])
+            loss = tf.reduce_sum(compute() * weights)
+        found.append([g.numpy() for g in tape.gradient(loss, [h0, c0])])
+    for ours, theirs in zip(*found):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)

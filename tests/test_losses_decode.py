@@ -89,3 +89,10 @@ def test_the_loss_runs_the_kernel_without_cudnn_s_label_limit():
     ops = {node.op for node in graph.node} | {node.op for f in graph.library.function for node in f.node_def}
     assert "CTCLoss" in ops and "CTCLossV2" not in ops  # also inside the functions tf.nn.ctc_loss would add
     assert np.isfinite(np.asarray(ctc_loss(labels, [300], logits, [700]))).all()
+
+
+def test_a_batch_without_frames_is_scored():
+    """Logits of no frames at all (scoring an utterance shorter than one output frame): an empty label's loss
+    is 0, any other label's infinite, and the kernel is not handed a batch it refuses."""
+    losses = np.asarray(ctc_loss(np.array([[3], [0]], np.int32), [1, 0], np.zeros((2, 0, 8), np.float32), [0, 0]))
+    assert np.isinf(losses[0]) and losses[1] == 0

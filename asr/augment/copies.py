@@ -5,8 +5,8 @@ in the run directory (RUN_DIR/augmented/copy-<k>/).
 Online augmentation (K = 0) computes a new version of an utterance at every draw, on the cores the model
 trains on: on a 2-core machine, 4.9 % more bfloat16 training time (docs/speed.md). Prepared ahead, the same
 work is done once per copy (on that machine 16 % of an epoch's time per copy), and training reads shards
-as fast as the clean ones: copies pay when fewer versions than epochs will do, or where the model leaves
-cores idle.
+about as fast as the clean ones: copies pay when fewer versions than epochs will do, or where the model
+leaves cores idle.
 Copy k of utterance i is drawn from rng(seed, COPY_STREAM, k, i) alone, so a copy cut short is remade the
 same. Epoch e reads copy e mod K, so with K = train.max_epochs every epoch hears a version of its own, as
 online augmentation gives it (a copy drawn at random would repeat one for most utterances); at each draw,

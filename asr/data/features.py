@@ -26,7 +26,7 @@ MEL_BREAK_HZ = 1000.0
 MEL_BREAK = MEL_BREAK_HZ / MEL_LINEAR_HZ
 MEL_LOG_STEP = np.log(6.4) / 27.0  # log-frequency per mel above the break
 # numpy's rfft (2.4, float32 rows) takes ~4x as long per frame over more than 64 frames at once as over 64 or
-# fewer, so the spectrum is taken in blocks: log_mel 2x faster (`python tools/bench_features.py` prints both)
+# fewer, so the spectrum is taken in blocks: log_mel 2.5x faster (`python tools/bench_features.py` prints both)
 FFT_BLOCK_FRAMES = 64
 
 

@@ -23,7 +23,8 @@ def ctc_loss(labels, label_lengths, logits, logit_lengths):
 
     labels (B, L) int, label_lengths (B,), logits (B, T', V), logit_lengths (B,).
     """
-    labels, logits = tf.pad(tf.cast(labels, tf.int32), [[0, 0], [0, 1]]), tf.cast(logits, tf.float32)  # >= 1 column
+    labels = tf.pad(tf.cast(labels, tf.int32), [[0, 0], [0, 1]])  # at least one column for the stand-in label
+    logits = tf.pad(tf.cast(logits, tf.float32), [[0, 0], [0, 1], [0, 0]])  # and one frame for it to take
     label_lengths, logit_lengths = tf.cast(label_lengths, tf.int32), tf.cast(logit_lengths, tf.int32)
     empty = label_lengths == 0
     alignable = logit_lengths >= min_frames(labels, label_lengths)

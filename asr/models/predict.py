@@ -34,12 +34,12 @@ def predict_utterances(model, store, utterances, batch_frames=32000, max_utteran
 
 def utterance_logits(model, store, utterances):
     """({id: (T'_i, V) logits cut to the true length}, mean CTC loss per utterance, over those whose label
-    fits their frames: scoring keeps the others, whose loss is infinite)."""
+    fits their frames: scoring keeps the others, whose loss is infinite; a NaN stays in the mean)."""
     logits_by_id, losses = {}, []
     for chosen, logits, out_lengths in predict_utterances(model, store, utterances):
         _, _, labels, label_lengths = pad_batch([np.zeros((1, 1))] * len(chosen), [u.label for u in chosen])
         losses.extend(np.asarray(ctc_loss(labels, label_lengths, logits, out_lengths)).tolist())
         for utt, utt_logits, length in zip(chosen, logits, out_lengths):
             logits_by_id[utt.id] = utt_logits[:length]
-    losses = [loss for loss in losses if np.isfinite(loss)]
+    losses = [loss for loss in losses if not np.isposinf(loss)]
     return logits_by_id, float(np.mean(losses)) if losses else float("nan")
