@@ -33,6 +33,9 @@ class CorpusConfig:
     pitch: list = field(default_factory=lambda: [25, 75])  # espeak-ng's 0..99 scale
     # train utterances pick an engine by these shares; dev, test and test_unseen_voices are espeak-ng's
     engines: dict = field(default_factory=lambda: {"espeak-ng": 0.6, "flite": 0.4})
+    # dev drawn as train is (engines, voices, rate, volume) instead of espeak-ng's: what early stopping and
+    # the LM weights are chosen on, for a model meant for more than espeak-ng
+    dev_like_train: bool = False
     flite_voices: list = field(default_factory=lambda: list(TTS_VOICES["flite"]))  # every voice allowed
     festival_voices: list = field(default_factory=lambda: list(TTS_VOICES["festival"]))
     # an engine no training utterance comes from: it speaks test_unseen_engine, and adapt_unseen_engine,

@@ -5,7 +5,7 @@ Needs the Debian packages `wordnet-base` (the sentences) and the engines' (data_
 Sentences are split by sentence with a fixed seed. dev, test and test_unseen_voices are espeak-ng's, some
 of its voices held out of training for test_unseen_voices; they are what they were before other engines
 came (same sentences, voices and audio), so models stay comparable across that change. train mixes the
-engines of `corpus.engines`; one more engine (`corpus.unseen_engine`) never speaks a training sentence
+engines of `corpus.engines`, and so does dev under `corpus.dev_like_train` (same sentences); one more engine (`corpus.unseen_engine`) never speaks a training sentence
 and speaks test_unseen_engine and adapt_unseen_engine (a small set for fine-tuning examples). Every
 utterance's engine, voice, rate, pitch and volume derive from (seed, split, utterance index), so a run is
 deterministic, and finished WAV files are skipped when the stage is re-run.
@@ -161,7 +161,7 @@ def utterance_jobs(splits, seen, unseen, config, wav_dir):
             job = {"split": name, "id": f"{name}-{i:06d}", "text": text, "speaker": speaker,
                    **ENGINES[engine].prosody(rng, config), "wav": str(wav_dir / name / f"{name}-{i:06d}.wav"),
                    "engine": engine, "voice": voice}
-            if name not in ESPEAK_SPLITS:
+            if not espeak_split(name, config):
                 job["gain_db"] = round(float(rng.uniform(*config.volume_db)), 2)
             jobs.append(job)
     return jobs
@@ -178,13 +178,19 @@ def engine_of(speaker):
     return speaker.split(":")[0] if ":" in speaker else "espeak-ng"
 
 
+def espeak_split(split, config):
+    """Whether a split is one of espeak-ng's, as it was before other engines came."""
+    return split in ESPEAK_SPLITS and not (split == "dev" and config.dev_like_train)
+
+
 def _engine(split, rng, config):
     """The engine of one utterance: espeak-ng's splits stay espeak-ng's (drawing nothing, as they always
-    have), the held-out engine speaks its splits, and train draws one by the configured shares (nothing
-    when there is one: an espeak-ng-only train split draws its voices as it did before other engines)."""
-    if split in ESPEAK_SPLITS:
+    have), the held-out engine speaks its splits, and train (and a dev like it) draws one by the configured
+    shares (nothing when there is one: an espeak-ng-only train split draws its voices as it did before other
+    engines)."""
+    if espeak_split(split, config):
         return "espeak-ng"
-    if split != "train":
+    if split in HELD_OUT_ENGINE:
         return getattr(config, HELD_OUT_ENGINE[split])
     names = sorted(config.engines)
     if len(names) == 1:

@@ -7,7 +7,7 @@ import soundfile as sf
 from asr.config import CorpusConfig
 from asr.recipe import config_from_dict
 from asr.errors import AsrError
-from data_prep.synth_en import split_sentences, split_voices, utterance_jobs
+from data_prep.synth_en import engine_of, split_sentences, split_voices, utterance_jobs
 from data_prep.tts import kokoro, speak
 from tests.conftest import needs_engines
 from tests.test_tts_engines import TEXT, median_f0
@@ -74,6 +74,25 @@ def test_the_held_out_neural_split_is_spoken_by_an_engine_no_training_utterance_
         **vars(config), "unseen_neural_sentences": 0}))
     assert "test_unseen_neural" not in without
     assert all(without[name] == splits[name] for name in without if name != "train")
+
+
+def test_a_dev_like_train_draws_its_engines_and_volumes_as_train_does(tmp_path):
+    config = CorpusConfig(train_sentences=200, dev_sentences=60, test_sentences=10, unseen_voice_sentences=10,
+                          engines={"espeak-ng": 1, "kokoro": 1, "flite": 1}, kokoro_voices=40)
+    like_train = CorpusConfig(**{**vars(config), "dev_like_train": True})
+    sentences = [f"s {i} x" for i in range(400)]
+    seen, unseen = split_voices(config)
+
+    def jobs_of(c):
+        return {job["id"]: job for job in utterance_jobs(split_sentences(sentences, c), seen, unseen, c, tmp_path)}
+    before, after = jobs_of(config), jobs_of(like_train)
+    dev = [job for job in after.values() if job["split"] == "dev"]
+    assert {engine_of(job["speaker"]) for job in dev} == {"espeak-ng", "kokoro", "flite"}
+    assert all(job["gain_db"] is not None for job in dev)
+    assert {engine_of(job["speaker"]) for job in before.values() if job["split"] == "dev"} == {"espeak-ng"}
+    assert [job["text"] for job in dev] == [job["text"] for job in before.values() if job["split"] == "dev"]
+    assert {i: j for i, j in after.items() if j["split"] != "dev"} == {
+        i: j for i, j in before.items() if j["split"] != "dev"}  # every other split as it was
 
 
 @pytest.mark.parametrize("corpus, problem", [
