@@ -47,6 +47,26 @@ def test_interrupted_training_resumes_where_it_stopped(tiny_data, tmp_path, copi
     assert log_without_minutes(resumed_dir) == log_without_minutes(tmp_path / "straight")  # incl. train loss
 
 
+def test_a_run_resumed_where_auto_means_another_precision_goes_on_and_says_so(tiny_data, tmp_path, monkeypatch,
+                                                                                 caplog):
+    from asr.training import trainer
+    values = json.loads(json.dumps(TINY))
+    values["train"]["precision"] = "auto"
+    config = config_from_dict(values)
+    monkeypatch.setattr(trainer, "resolve_precision", lambda name, encoder: "mixed_bfloat16")  # a bfloat16 CPU
+    assert Trainer(config, tiny_data, tmp_path / "run").fit(stop_after_steps=1).precision == "mixed_bfloat16"
+    monkeypatch.setattr(trainer, "resolve_precision", lambda name, encoder: "float32")  # then one without
+    caplog.set_level("WARNING", logger="asr")
+    resumed = Trainer(config, tiny_data, tmp_path / "run")
+    assert resumed.state.global_step == 1 and resumed.model.dtype_policy.name == "float32"
+    assert f"train: {tmp_path / 'run'} has trained in mixed_bfloat16; on this machine train.precision 'auto' " \
+           "means float32, so it goes on in float32" in caplog.text
+    assert resumed.fit(stop_after_steps=1).precision == "float32"
+    caplog.clear()
+    Trainer(config, tiny_data, tmp_path / "run")  # resumed again on the same machine: nothing to say
+    assert "has trained in" not in caplog.text
+
+
 def test_training_writes_logs_model_and_summary(tiny_run):
     rows = (tiny_run / "log.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,step,train_loss,dev_loss,dev_wer") and len(rows) == 3

@@ -37,6 +37,7 @@ class TrainingState:
     epoch_loss_sum: float = 0.0  # over this epoch's finite batches so far
     epoch_loss_count: int = 0
     finished: bool = False
+    precision: str = ""  # the dtype policy it has trained in (`auto` resolves anew on each machine it resumes on)
 
 
 def _attributes(obj):

@@ -125,6 +125,7 @@ class Trainer:
         if source is not None:  # after the random build, so a new classifier starts as a fresh run's would
             self.init_record = initialise_from(self.model, source)
         self.state = restore_checkpoint(self.run.checkpoint, self.variables)
+        self._note_precision()
         agree_across_workers(self.distribution, self.state.global_step, "the step to resume from")
         self.log = TrainingLog(self.run, write_files=self.chief, gradient_groups=gradient_groups(self.model))
 
@@ -137,7 +138,7 @@ class Trainer:
 
     def _build(self, cmvn):
         t = self.config.train
-        precision = resolve_precision(t.precision, self.config.model.encoder)
+        self.precision = precision = resolve_precision(t.precision, self.config.model.encoder)
         keras.utils.set_random_seed(t.seed)
         with self.distribution.scope():
             self.model = build_model(self.config.model, self.tokenizer.vocab_size, self.config.features.n_mels, cmvn,
@@ -151,6 +152,17 @@ class Trainer:
         replicas = self.distribution.num_replicas_in_sync
         log.info(f"train: {precision}, {replicas} replica{'s' * (replicas > 1)}, "
                  f"{'chief' if self.chief else 'worker'}")
+
+    def _note_precision(self):
+        """A run resumed on a machine where `train.precision: auto` means another precision (a CPU with or
+        without bfloat16 dot products) goes on in this one's, and says so: from here its steps are not those
+        of an uninterrupted run."""
+        if self.state.precision and self.state.precision != self.precision:
+            log.warning(f"train: {self.run.root} has trained in {self.state.precision}; on this machine "
+                        f"train.precision {self.config.train.precision!r} means {self.precision}, so it goes on in "
+                        f"{self.precision} (the weights carry over; the steps from here differ from an "
+                        "uninterrupted run's)")
+        self.state.precision = self.precision
 
     def _utterances(self, data, split, store):
         rows = load_manifest(data.manifest(split))
