@@ -77,4 +77,4 @@ class BeamDecoder(_BatchDecoder):
         best = {}
         for path, log_prob in zip(paths[:, 0], log_probs[0]):
             best.setdefault(self.tokenizer.decode([int(t) for t in path if t > BLANK]), float(log_prob))
-        return list(best.items())
+        return sorted(best.items(), key=lambda item: item[1], reverse=True)  # as joined_nbest ranks them

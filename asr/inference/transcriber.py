@@ -113,8 +113,9 @@ class Transcriber:
     def decode_chunk(self, logits, offset_seconds):
         """(T', V) logits of one chunk -> (text, timed words or None, [(text, score)] alternatives or None)."""
         alternatives = self.decoder.decode_nbest(logits, self.nbest) if self.nbest else None
-        if not self.words:
-            return self.decoder.decode([logits])[0], None, alternatives
+        if not self.words:  # the best alternative is the transcript: TensorFlow's beam search asked for one path
+            # and for two may break a near-tie (the random test model's two best differ by 0.01 nats) either way
+            return alternatives[0][0] if alternatives else self.decoder.decode([logits])[0], None, alternatives
         text, word_frames = self.decoder.decode_with_frames(logits)
         return text, timed_words(word_frames, logits, self.frame_seconds, offset_seconds), alternatives
 
