@@ -5,8 +5,9 @@ Needs the Debian packages `wordnet-base` (the sentences) and the engines' (data_
 Sentences are split by sentence with a fixed seed. dev, test and test_unseen_voices are espeak-ng's, some
 of its voices held out of training for test_unseen_voices; they are what they were before other engines
 came (same sentences, voices and audio), so models stay comparable across that change. train mixes the
-engines of `corpus.engines`, and so does dev under `corpus.dev_like_train` (same sentences); one more engine (`corpus.unseen_engine`) never speaks a training sentence
-and speaks test_unseen_engine and adapt_unseen_engine (a small set for fine-tuning examples). Every
+engines of `corpus.engines`, and so does dev under `corpus.dev_like_train` (same sentences); one more engine
+(`corpus.unseen_engine`) never speaks a training sentence and speaks test_unseen_engine and
+adapt_unseen_engine (a small set for fine-tuning examples). Every
 utterance's engine, voice, rate, pitch and volume derive from (seed, split, utterance index), so a run is
 deterministic, and finished WAV files are skipped when the stage is re-run.
 """

@@ -16,8 +16,8 @@ frames per second, to compare with the model's; with the config's waveform augme
 again with it (audio reads, augmentation, log-mels), and the ratio of the two; with every utterance augmented,
 on one thread (the work online augmentation adds to the cores the model trains on); then real training steps
 of one model over the same batches, each feed timed ROUNDS times, alternating (every round printed: the same
-feed varies by several per cent between rounds), fed: from the shards; with every utterance augmented, the batches computed
-beforehand and held in memory (what the augmented batches cost the model itself); the same batches
+feed varies by several per cent between rounds), fed: from the shards; with every utterance augmented, the
+batches computed beforehand and held in memory (what the augmented batches cost the model itself); the same batches
 augmented online (what the pipeline costs, against those held); and from copies prepared ahead
 (train.augment.copies), whose preparation it times too (over COPY_UTTERANCES utterances at least, so
 start-up costs do not swamp it); and what full augmentation's pipeline adds to a run's time either way,
