@@ -11,6 +11,7 @@ from functools import cache
 import numpy as np
 
 from data_prep.tts import kokoro
+from data_prep.tts.exact_int8 import unsigned_model_bytes
 from data_prep.tts.phonemes import english_phonemes
 
 PACKAGES = ("hibari",)
@@ -45,4 +46,8 @@ def _speak(job):
 @cache
 def _model(voice):
     from hibari import Hibari
-    return Hibari(voice=voice, threads=1)  # the corpus runs a process per core
+    from hibari.voices import voice_path
+    # Its int8 weights moved to uint8 (exact_int8): without that, an AVX2 CPU spoke it differently than a
+    # VNNI one. onnxruntime takes the model as bytes where hibari passes a path.
+    exact = unsigned_model_bytes(voice_path(voice, download_missing=False))
+    return Hibari(voice=voice, model=exact, threads=1)  # the corpus runs a process per core
