@@ -226,10 +226,12 @@ def test_the_wheel_holds_asr_alone_and_both_archives_the_licence(installed):
 
 def test_an_installed_asr_runs_from_anywhere(installed, tiny_run, audio_files, tmp_path):
     """The wheel in a venv, run outside the checkout: `asr --version`, `python -m asr`, transcribe with --model,
-    else $ASR_MODEL, else a clear message; `asr prepare` says that it needs the checkout."""
+    else $ASR_MODEL, else the general model the checkout ships (a clear message when it ships none); `asr
+    prepare` says that it needs the checkout."""
     import subprocess
 
     import asr
+    from asr.pretrained import shipped_model
 
     def run(*command, **extra_env):
         return subprocess.run(list(map(str, command)), cwd=tmp_path, env={**installed.env, **extra_env},
@@ -241,9 +243,15 @@ def test_an_installed_asr_runs_from_anywhere(installed, tiny_run, audio_files, t
     assert version.returncode == 0 and version.stdout == f"asr {asr.__version__}\n", version.stderr
     usage = run(installed.python, "-m", "asr", "--help")
     assert usage.returncode == 0 and usage.stdout.startswith("usage: asr"), usage.stderr
-    missing = run(installed.bin / "asr", "transcribe", audio_files["good"])
-    assert missing.returncode == 1 and "Traceback" not in missing.stderr
-    assert "no model given: pass --model RUN_DIR or set ASR_MODEL" in missing.stderr
+    unnamed = run(installed.bin / "asr", "transcribe", audio_files["good"])
+    assert "Traceback" not in unnamed.stderr
+    if shipped_model():
+        assert unnamed.returncode == 0 and unnamed.stdout.strip(), unnamed.stderr
+        assert "asr transcribe: model " in unnamed.stderr and "(the general model shipped with asr)" in unnamed.stderr
+        assert str(installed.bin.parent) in unnamed.stderr  # the installed copy, not the checkout's
+    else:
+        assert unnamed.returncode == 1
+        assert "no model given: pass --model RUN_DIR or set ASR_MODEL" in unnamed.stderr
     by_env = run(installed.bin / "asr", "transcribe", audio_files["good"], ASR_MODEL=tiny_run)
     by_option = run(installed.python, "-m", "asr", "transcribe", "--model", tiny_run, audio_files["good"])
     assert by_env.returncode == 0 == by_option.returncode, by_env.stderr + by_option.stderr
