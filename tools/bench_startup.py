@@ -8,6 +8,10 @@ not depend on training). It writes a 3-second WAV, then
      the first line), imports (the CLI and the transcriber), model load (Transcriber: the model directory,
      decoder, onnxruntime session or Keras model), features (read the file, log-mel) and inference
      (model and decoding).
+
+With --installed ASR (the `asr` executable of a venv asr was pip-installed into) it instead times what a user of
+that install waits for: `ASR transcribe FILE` with no model named and no $ASR_MODEL, run outside any checkout, so
+the model is the one the package ships (named on the line it prints to standard error).
 """
 
 import argparse
@@ -92,6 +96,29 @@ def wall_times(model_dir, wav, backend, runs):
     return times
 
 
+def installed_times(asr_executable, wav, runs):
+    """(wall times, the last run) of an installed `asr transcribe wav` choosing its own model, from wav's
+    directory: no $ASR_MODEL, and no PYTHONPATH that could reach a checkout."""
+    env = {name: value for name, value in os.environ.items() if name not in ("ASR_MODEL", "PYTHONPATH")}
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = subprocess.run([asr_executable, "transcribe", str(wav)], cwd=Path(wav).parent, env=env,
+                                capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            raise SystemExit(f"{asr_executable} transcribe failed:\n{result.stderr}")
+    return times, result
+
+
+def print_installed(asr_executable, wav, runs):
+    times, last = installed_times(asr_executable, wav, runs)
+    model = next((line for line in last.stderr.splitlines() if ": model " in line), "(no model line on stderr)")
+    print(f"installed asr transcribe, 3 s file, no model named: median {statistics.median(times):.2f} s over "
+          f"{runs} runs (min {min(times):.2f}, max {max(times):.2f})")
+    print(f"     {model}")
+
+
 def phase_split(model_dir, wav, backend):
     result = subprocess.run([sys.executable, "-c", PROBE, str(time.time()), str(model_dir), str(wav), backend],
                             capture_output=True, text=True, env=child_env())
@@ -107,8 +134,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="a model directory with an ONNX export (default: a tiny random one)")
     parser.add_argument("--runs", type=int, default=5, help="runs per backend (5)")
+    parser.add_argument("--installed", metavar="ASR", help="time this installed asr executable, no model named")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.installed:
+            wav = Path(tmp) / "three_seconds.wav"
+            write_wav(wav)
+            return print_installed(args.installed, wav, args.runs)
         model_dir = args.model or make_model_dir(tmp)
         wav = Path(tmp) / "three_seconds.wav"
         write_wav(wav)
