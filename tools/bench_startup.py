@@ -137,13 +137,11 @@ def main(argv=None):
     parser.add_argument("--installed", metavar="ASR", help="time this installed asr executable, no model named")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.installed:
-            wav = Path(tmp) / "three_seconds.wav"
-            write_wav(wav)
-            return print_installed(args.installed, wav, args.runs)
-        model_dir = args.model or make_model_dir(tmp)
         wav = Path(tmp) / "three_seconds.wav"
         write_wav(wav)
+        if args.installed:
+            return print_installed(args.installed, wav, args.runs)
+        model_dir = args.model or make_model_dir(tmp)
         medians = {}
         for backend in ("onnx", "tf"):
             times = wall_times(model_dir, wav, backend, args.runs)

