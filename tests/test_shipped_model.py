@@ -16,7 +16,10 @@ SENTENCE = "the children played in the garden until it was dark"
 SPEAKERS = [("espeak-ng", "en-us+m3", {"rate": 160, "pitch": 50}),  # an engine the model trained on
             ("festival", "ked_diphone", {"stretch": 1.0, "f0": 110}),  # test_unseen_engine's, held out
             ("hibari", "heart", {"speed": 1.0})]  # test_unseen_neural's, held out
-MAX_WER = 0.5  # a model that loads wrongly, or a random one, writes nothing like the sentence (WER near 1)
+# Letters, not words: the held-out voices' splits are at CER 26-29 % and WER 66-72 % greedy, so one sentence's WER
+# says little. Measured on this sentence, int8: the general model 0.02 (espeak-ng), 0.33 (festival), 0.18 (hibari);
+# the default espeak-ng-only model 0.02, 0.67, 0.75; a model that loads wrongly writes nothing like it.
+MAX_CER = 0.45
 
 
 @pytest.fixture(scope="module")
@@ -37,4 +40,4 @@ def test_the_shipped_model_transcribes_a_synthesised_sentence(shipped, tmp_path,
     needs_engines(engine)
     speak(engine, SENTENCE, voice, tmp_path / "sentence.wav", **prosody)
     result = asr.load_model(shipped, backend="onnx-int8").transcribe(tmp_path / "sentence.wav")
-    assert jiwer.wer(SENTENCE, result.text) <= MAX_WER, result.text
+    assert jiwer.cer(SENTENCE, result.text) <= MAX_CER, result.text
