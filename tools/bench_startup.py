@@ -84,31 +84,28 @@ def child_env():
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
-def wall_times(model_dir, wav, backend, runs):
+def timed_runs(command, runs, **run_options):
+    """(wall times, the last run's CompletedProcess) of `command` run `runs` times; SystemExit if it fails."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "asr.cli", "transcribe", "--model", str(model_dir),
-                                 "--backend", backend, str(wav)], capture_output=True, text=True, env=child_env())
+        result = subprocess.run(list(map(str, command)), capture_output=True, text=True, **run_options)
         times.append(time.perf_counter() - start)
         if result.returncode != 0:
-            raise SystemExit(f"asr transcribe failed:\n{result.stderr}")
-    return times
+            raise SystemExit(f"{' '.join(map(str, command[:3]))} failed:\n{result.stderr}")
+    return times, result
+
+
+def wall_times(model_dir, wav, backend, runs):
+    return timed_runs([sys.executable, "-m", "asr.cli", "transcribe", "--model", model_dir, "--backend", backend,
+                       wav], runs, env=child_env())[0]
 
 
 def installed_times(asr_executable, wav, runs):
     """(wall times, the last run) of an installed `asr transcribe wav` choosing its own model, from wav's
     directory: no $ASR_MODEL, and no PYTHONPATH that could reach a checkout."""
     env = {name: value for name, value in os.environ.items() if name not in ("ASR_MODEL", "PYTHONPATH")}
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = subprocess.run([asr_executable, "transcribe", str(wav)], cwd=Path(wav).parent, env=env,
-                                capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if result.returncode != 0:
-            raise SystemExit(f"{asr_executable} transcribe failed:\n{result.stderr}")
-    return times, result
+    return timed_runs([asr_executable, "transcribe", wav], runs, cwd=Path(wav).parent, env=env)
 
 
 def print_installed(asr_executable, wav, runs):
