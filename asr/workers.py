@@ -5,34 +5,74 @@ its own KeyboardInterrupt (a traceback per worker), and a worker killed while ho
 lock makes the parent's Pool.terminate wait forever. Here workers ignore SIGINT, leaving the parent alone
 to react: it terminates the pool at once. Pool.terminate sends SIGTERM, which a worker turns into SystemExit,
 so the file it was writing unwinds through asr.fileio and its temp file is removed: nothing half-written
-remains, and the rerun redoes only what was not finished. A worker whose SystemExit was lost is ended by an
-alarm STOP_SECONDS later (tests/test_workers.py), so terminating never waits for ever.
+remains, and the rerun redoes only what was not finished.
+
+One SIGTERM is not always enough. Its SystemExit may land in a finaliser (a __del__, such as SoundFile's
+closing a file), where Python prints "Exception ignored" and drops it; or the signal may arrive just before a
+worker blocks on the task-queue lock, which then never returns to Python to notice it (a CPython race: about
+one Ctrl-C in ten in tests/test_workers.py). So the parent asks again every RETRY_SECONDS until each worker
+has gone, and kills what is left after STOP_SECONDS; a worker keeps a dropped SystemExit quiet and raises the
+next one, but ignores repeats while one unwinds, so its clean-up is not cut short (tests/test_workers.py).
 """
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
+import threading
+import time
 
+RETRY_SECONDS = 0.1  # long beside a finaliser (closing a file), short beside a person waiting
+STOP_SECONDS = 5  # then SIGKILL: a worker that catches SystemExit itself would otherwise never end
 
-# Seconds a worker told to stop has before SIGALRM ends it. sys.exit below unwinds its work (removing what
-# it was writing), but a SystemExit raised inside a finaliser (a __del__, a weakref callback) is printed and
-# dropped by Python: the worker would then go on, wait for a task that never comes, and Pool.terminate wait
-# for it for ever. The alarm, armed when the handler runs (after any C call it interrupted), ends it anyway.
-STOP_SECONDS = 5
+_exiting = False  # in a worker: our SystemExit is unwinding the work
 
 
 def _exit_on_sigterm(signum, frame):
-    signal.alarm(STOP_SECONDS)
-    sys.exit(128 + signum)
+    global _exiting
+    if not _exiting:
+        _exiting = True
+        sys.exit(128 + signum)
+
+
+def _quiet_dropped_exit(unraisable):
+    """A worker's sys.unraisablehook: our SystemExit dropped in a finaliser is forgotten, so the parent's next
+    SIGTERM raises it again where it counts; anything else is printed as Python would."""
+    global _exiting
+    if _exiting and unraisable.exc_type is SystemExit:
+        _exiting = False
+    else:
+        sys.__unraisablehook__(unraisable)
 
 
 def _start_worker(initializer):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    sys.unraisablehook = _quiet_dropped_exit
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if initializer is not None:
         initializer()
+
+
+def _until_gone(workers):
+    """SIGTERM to the workers still running every RETRY_SECONDS, SIGKILL after STOP_SECONDS, until none is."""
+    running = {worker.sentinel: worker.pid for worker in workers}
+    deadline = time.monotonic() + STOP_SECONDS
+    while running:
+        for gone in multiprocessing.connection.wait(list(running), RETRY_SECONDS):
+            del running[gone]
+        how = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
+        for pid in running.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, how)
+
+
+def _terminate(pool, workers):
+    """Pool.terminate (SIGTERM to each worker, then join), with _until_gone making sure the join ends."""
+    threading.Thread(target=_until_gone, args=(workers,), daemon=True).start()
+    pool.terminate()
 
 
 @contextlib.contextmanager
@@ -46,14 +86,16 @@ def worker_pool(processes=None, initializer=None):
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     pool = None
     try:
+        others = set(multiprocessing.active_children())
         pool = multiprocessing.Pool(processes or multiprocessing.cpu_count(), _start_worker, (initializer,))
+        workers = set(multiprocessing.active_children()) - others
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         yield pool
         pool.close()
     except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         if pool is not None:
-            pool.terminate()
+            _terminate(pool, workers)
         raise
     finally:
         if pool is not None:
