@@ -118,3 +118,23 @@ def test_training_curves_of_a_run_without_its_tensorboard_folder(evaluated_run, 
     copy = tmp_path / "copy"
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("tensorboard"))
     assert "<h2>Training curves</h2><img" in curves_section(copy)
+
+
+def test_what_is_current_is_kept_and_a_change_is_decoded_again(evaluated_run, tiny_data, tmp_path):
+    """A finished recipe run again: `asr report` and `asr evaluate` keep pages and reports that are current for
+    their weights, features and decoders, and decode again when one of those changed."""
+    run = shutil.copytree(evaluated_run[0], tmp_path / "run")
+    splits = sum([["--split", s] for s in SPLITS], [])
+    first, again = (asr("report", "--run-dir", run, "--data-dir", tiny_data, *splits) for _ in range(2))
+    assert first.stdout.splitlines()[-1] == f"wrote {run / 'report.html'}"
+    assert again.stdout.splitlines()[-1].startswith(f"kept {run / 'report.html'}: current")
+    wer = run / "decode" / "test_beam" / "wer.json"
+    before = wer.read_text()
+    evaluate = ["evaluate", "--run-dir", run, "--data-dir", tiny_data, *splits, "--strategy", "greedy",
+                "--strategy", "beam", "--strategy", "beam_lm", "--lm", tiny_data / "lm" / "2gram.arpa"]
+    kept = asr(*evaluate)
+    assert kept.returncode == 0 and "every report is current" in kept.stdout + kept.stderr, kept.stderr
+    assert len(re.findall(r"WER .*\[95% CI", kept.stdout)) == 6 and wer.read_text() == before
+    other_beam = asr(*evaluate, "--beam-width", "3")
+    assert other_beam.returncode == 0 and "every report is current" not in other_beam.stdout + other_beam.stderr
+    assert json.loads(wer.read_text())["decoded_with"]["beam_width"] == 3

@@ -73,7 +73,8 @@ def cmd_results(args):
 
 def cmd_report(args):
     from asr.evaluation.html_report import write_html_report
-    print(f"wrote {write_html_report(args.run_dir, args.data_dir, args.split, args.compare)}")
+    path, written = write_html_report(args.run_dir, args.data_dir, args.split, args.compare)
+    print(f"wrote {path}" if written else f"kept {path}: current for its decodes, training log and model")
 
 
 def cmd_export(args):

@@ -5,10 +5,13 @@ strategy against greedy, and against other runs given with --compare); training 
 utterance length; the worst utterances with their alignment, spectrogram and CTC posteriorgram; inside
 the model (asr.inspection: gates, gradient flow, saliency for a few dev utterances, and dev-set
 statistics). It reads what `asr train` and `asr evaluate` wrote, the splits' feature shards, and the model.
+The page records a digest of all that (report_inputs); a page that is current for its inputs is kept, not
+drawn again (the model's section takes minutes for a large model).
 """
 
 import base64
 import csv
+import hashlib
 import html
 import json
 from pathlib import Path
@@ -18,6 +21,7 @@ import numpy as np
 from asr.data.features import frame_seconds
 from asr.data.shards import FeatureStore
 from asr.errors import AsrError
+import asr
 from asr.evaluation import report_plots
 from asr.evaluation.results import decode_dir, decoded_strategies, paired_comparison
 from asr.fileio import read_jsonl, write_text
@@ -28,6 +32,7 @@ WORST_SHOWN = 5
 INSIDE_SHOWN = 2  # utterances drawn in "Inside the model" (the first with its gate maps)
 LENGTH_BUCKETS = ((1, 4), (5, 6), (7, 8), (9, 11), (12, 99))
 PAGE = """<!DOCTYPE html>
+<!-- {stamp} -->
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
@@ -196,16 +201,33 @@ def inside_section(run_dir, data_dir, splits):
     return "".join(parts)
 
 
+def report_inputs(run_dir, data_dir, splits, compare):
+    """A digest of what the page shows: every report of the splits (of this run and the compared ones; each
+    names the weights and features it was decoded with), the training log, the weights, and this asr."""
+    run = RunLayout(run_dir)
+    digest = hashlib.sha256(json.dumps([asr.__version__, str(Path(data_dir).resolve()), splits,
+                                        [str(Path(c).resolve()) for c in compare]]).encode())
+    for path in [run.log_csv, run.model.weights] + [
+            decode_dir(r, split, name) / "wer.json"
+            for r in [run_dir, *compare] for split in splits for name in decoded_strategies(r, split)]:
+        digest.update(str(path).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if Path(path).is_file() else b"absent")
+    return f"asr report inputs {digest.hexdigest()}"
+
+
 def write_html_report(run_dir, data_dir, splits, compare=()):
-    """Write RUN_DIR/report.html; returns its path."""
+    """Write RUN_DIR/report.html unless it is current for its inputs; returns (its path, whether written)."""
     run_dir = Path(run_dir)
     missing = [s for s in splits if not decoded_strategies(run_dir, s)]
     if missing:
         raise AsrError(f"{run_dir}: split {missing[0]} not evaluated (run `asr evaluate` first)")
+    path, stamp = RunLayout(run_dir).report, report_inputs(run_dir, data_dir, splits, compare)
+    if path.is_file() and f"<!-- {stamp} -->" in path.read_text(errors="replace")[:200]:
+        return path, False
     main_split = "test" if "test" in splits else splits[-1]
     body = "".join([summary_section(run_dir, splits), comparison_section(run_dir, splits, compare),
                     curves_section(run_dir), length_section(run_dir, main_split),
                     worst_section(run_dir, data_dir, main_split), inside_section(run_dir, data_dir, splits)])
-    path = RunLayout(run_dir).report
-    write_text(path, PAGE.format(title=html.escape(f"asr evaluation report: {run_dir.name}"), body=body))
-    return path
+    write_text(path, PAGE.format(title=html.escape(f"asr evaluation report: {run_dir.name}"), body=body,
+                                 stamp=stamp))
+    return path, True
