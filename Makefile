@@ -16,8 +16,10 @@ DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k w
 run: setup
 	PATH="$(BIN):$$PATH" recipes/synth_en/run.sh
 
+# two test processes, one per core (pytest-xdist), each file's tests in one of them so a file's fixtures are
+# made once; the session fixtures (a tiny corpus, two tiny models) are made by each process
 test: setup
-	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 setup: system-packages $(VENV)/.installed
 
