@@ -28,6 +28,16 @@ def test_a_comparison_config_is_the_default_but_for_one_setting(name, section, k
     assert dataclasses.replace(compared, **{section: restored}) == default
 
 
+
+@pytest.mark.parametrize("adaptation, source", [("adapt.yaml", "small.yaml"), ("adapt_general.yaml", "general.yaml")])
+def test_an_adaptation_config_has_its_sources_model_and_features_and_the_one_adaptation_schedule(adaptation, source):
+    """adapt.sh fine-tunes a model with one of these: `asr train --init-from` refuses a model or features section
+    other than the source's, and both sources are adapted by the same train section, so the two compare."""
+    adapted, original, reference = (load_config(RECIPES / "synth_en" / "conf" / n)
+                                    for n in (adaptation, source, "adapt.yaml"))
+    assert (adapted.model, adapted.features) == (original.model, original.features)
+    assert (adapted.train, adapted.decode) == (reference.train, reference.decode)
+
 def test_the_voice_count_configs_differ_in_the_number_of_kokoro_voices_alone():
     """voices_5/50/500.yaml measure how many voices help: anything else that differs would be measured too."""
     import dataclasses

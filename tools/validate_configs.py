@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 # epochs; Common Voice's train split grows with every release, so its line is per 100 h (scale it to yours)
 TRAIN_HOURS = {"librispeech/medium": 100.6, "librispeech/large": 960.9, "ljspeech/medium": 22.1,
                "common_voice/medium": 100.0, "timit/medium": 3.1, "an4/small": 0.6, "yesno/tiny": 0.04,
-               "synth_en/small": 17.9, "synth_en/tiny": 0.2, "synth_en/robust": 15.9,
+               "synth_en/small": 11.94, "synth_en/tiny": 0.2, "synth_en/robust": 15.9,
                # the comparison configs train on the default run's data (--data-dir data/small)
-               "synth_en/small_utt": 17.9, "synth_en/small_gru": 17.9, "synth_en/small_bf16": 17.9,
+               "synth_en/small_utt": 11.94, "synth_en/small_gru": 11.94, "synth_en/small_bf16": 11.94,
                "synth_en/general": 10.44}
 # Assumed sustained cuDNN LSTM training throughput of one V100-class GPU in fp32 (about a third of its
 # 15.7 TFLOP/s peak; recurrent kernels rarely reach more). An assumption, not a measurement.
