@@ -84,7 +84,7 @@ def worker_pool(processes=None, initializer=None):
     # blocked while the workers start, so none is interrupted before it has chosen to ignore SIGINT;
     # a Ctrl-C meanwhile reaches this process when the mask is restored, inside the try
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    pool = None
+    pool, workers = None, set()
     try:
         others = set(multiprocessing.active_children())
         pool = multiprocessing.Pool(processes or multiprocessing.cpu_count(), _start_worker, (initializer,))
