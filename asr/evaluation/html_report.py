@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+import asr
 from asr.data.features import frame_seconds
 from asr.data.shards import FeatureStore
 from asr.errors import AsrError
-import asr
 from asr.evaluation import report_plots
 from asr.evaluation.results import decode_dir, decoded_strategies, paired_comparison
 from asr.fileio import read_jsonl, write_text
@@ -222,8 +222,10 @@ def write_html_report(run_dir, data_dir, splits, compare=()):
     if missing:
         raise AsrError(f"{run_dir}: split {missing[0]} not evaluated (run `asr evaluate` first)")
     path, stamp = RunLayout(run_dir).report, report_inputs(run_dir, data_dir, splits, compare)
-    if path.is_file() and f"<!-- {stamp} -->" in path.read_text(errors="replace")[:200]:
-        return path, False
+    if path.is_file():
+        with open(path, errors="replace") as page:
+            if f"<!-- {stamp} -->" in page.read(200):  # the stamp is on the page's second line
+                return path, False
     main_split = "test" if "test" in splits else splits[-1]
     body = "".join([summary_section(run_dir, splits), comparison_section(run_dir, splits, compare),
                     curves_section(run_dir), length_section(run_dir, main_split),
