@@ -2,6 +2,7 @@
 every traced recurrent layer's gates (asr.inspection.gates)."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import tensorflow as tf
@@ -29,12 +30,29 @@ def encoder_inputs(model, normalized, lengths):
     return inputs, x, out_lengths
 
 
+def traced(function):
+    """`function(model, *tensors)` as one TensorFlow graph per model, shapes left free after the first two calls.
+
+    Run eagerly, the CPU LSTM's time loop (tf.scan) sends every step's ops from Python one by one: the report's
+    inside section took minutes that way. The few most recent models keep their graphs."""
+    @lru_cache(maxsize=4)
+    def for_model(model):
+        return tf.function(lambda *tensors: function(model, *tensors), reduce_retracing=True)
+    return lambda model, *tensors: for_model(model)(*tensors)
+
+
+@traced
+def _stage_inputs_and_log_probs(model, features, lengths):
+    """(stage inputs [(B, T', F_stage)], log-softmax of the classifier (B, T', V)) of features (B, T, n_mels)."""
+    inputs, encoded, _ = encoder_inputs(model, model.normalise(features, lengths), lengths)
+    return inputs, tf.nn.log_softmax(model.classifier(encoded))
+
+
 def look_inside(model, features):
     """Inside of one utterance's features (T, n_mels)."""
     features = np.asarray(features, np.float32)
-    lengths = tf.constant([len(features)])
-    inputs, encoded, _ = encoder_inputs(model, model.normalise(features[None], lengths), lengths)
-    log_probs = tf.nn.log_softmax(model.classifier(encoded)[0]).numpy()
+    inputs, log_probs = _stage_inputs_and_log_probs(model, tf.constant(features[None]), tf.constant([len(features)]))
+    log_probs = log_probs[0].numpy()
     stage_inputs = [x[0].numpy() for x in inputs]
     recurrences = [(stage, direction, trace_layer(layer, stage_inputs[stage]))
                    for stage, direction, layer in model.encoder.traced_recurrences()]

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from asr.data.tokenizer import BLANK, SPACE
-from asr.inspection.forward import encoder_inputs
+from asr.inspection.forward import encoder_inputs, traced
 
 CONTEXT_MASS = 0.9
 ROWS_PER_PASS = 8  # targets differentiated together: memory grows with rows x frames
@@ -71,19 +71,22 @@ def _target_gradients(model, features, targets):
     features = np.asarray(features, np.float32)
     k = len(targets)
     batch = tf.constant(np.repeat(features[None], k, axis=0))  # (K, T, n_mels)
-    lengths = tf.fill([k], len(features))
+    picks = [(row, frame, token) for row, pairs in enumerate(targets) for frame, token in pairs]
+    normalized, grads = _gradients(model, batch, tf.fill([k], len(features)), tf.constant(picks, tf.int32))
+    return normalized[0].numpy(), grads[0].numpy(), [g.numpy() for g in grads[1:]]
+
+
+@traced
+def _gradients(model, batch, lengths, picks):
+    """(normalised batch, gradients of the sum of the picked (row, output frame, token) log-probabilities with
+    respect to it and to each encoder stage's input); a pick given twice counts twice."""
     with tf.GradientTape() as tape:
         normalized = model.normalise(batch, lengths)
         tape.watch(normalized)
         inputs, encoded, _ = encoder_inputs(model, normalized, lengths)
         log_probs = tf.nn.log_softmax(model.classifier(encoded))  # (K, T', V)
-        chosen = np.zeros(log_probs.shape, np.float32)
-        for row, pairs in enumerate(targets):
-            for frame, token in pairs:
-                chosen[row, frame, token] += 1.0
-        objective = tf.reduce_sum(log_probs * chosen)
-    grads = tape.gradient(objective, [normalized] + inputs)
-    return normalized[0].numpy(), grads[0].numpy(), [g.numpy() for g in grads[1:]]
+        objective = tf.reduce_sum(tf.gather_nd(log_probs, picks))
+    return normalized, tape.gradient(objective, [normalized] + inputs)
 
 
 def frame_norms(stage_gradients):
