@@ -38,6 +38,7 @@ def test_an_adaptation_config_has_its_sources_model_and_features_and_the_one_ada
     assert (adapted.model, adapted.features) == (original.model, original.features)
     assert (adapted.train, adapted.decode) == (reference.train, reference.decode)
 
+
 def test_the_voice_count_configs_differ_in_the_number_of_kokoro_voices_alone():
     """voices_5/50/500.yaml measure how many voices help: anything else that differs would be measured too."""
     import dataclasses
