@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf
 
+from asr.data.dataset import batch_signature
 from asr.inspection.gates import trace_layer
 
 
@@ -30,18 +31,23 @@ def encoder_inputs(model, normalized, lengths):
     return inputs, x, out_lengths
 
 
-def traced(function):
-    """`function(model, *tensors)` as one TensorFlow graph per model, shapes left free after the first two calls.
+def traced(*more_inputs):
+    """Decorates `function(model, features, lengths, *more)` to run as one TensorFlow graph per model, traced once
+    for batches of any size and length (asr.data.dataset.batch_signature, as predict_function does) and
+    `more_inputs` (TensorSpecs).
 
     Run eagerly, the CPU LSTM's time loop (tf.scan) sends every step's ops from Python one by one: the report's
     inside section took minutes that way. The few most recent models keep their graphs."""
-    @lru_cache(maxsize=4)
-    def for_model(model):
-        return tf.function(lambda *tensors: function(model, *tensors), reduce_retracing=True)
-    return lambda model, *tensors: for_model(model)(*tensors)
+    def decorate(function):
+        @lru_cache(maxsize=4)
+        def for_model(model):
+            return tf.function(lambda *tensors: function(model, *tensors),
+                               input_signature=batch_signature(model.feature_dim)[:2] + more_inputs)
+        return lambda model, *tensors: for_model(model)(*tensors)
+    return decorate
 
 
-@traced
+@traced()
 def _stage_inputs_and_log_probs(model, features, lengths):
     """(stage inputs [(B, T', F_stage)], log-softmax of the classifier (B, T', V)) of features (B, T, n_mels)."""
     inputs, encoded, _ = encoder_inputs(model, model.normalise(features, lengths), lengths)

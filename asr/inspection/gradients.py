@@ -76,7 +76,7 @@ def _target_gradients(model, features, targets):
     return normalized[0].numpy(), grads[0].numpy(), [g.numpy() for g in grads[1:]]
 
 
-@traced
+@traced(tf.TensorSpec((None, 3), tf.int32))  # picks
 def _gradients(model, batch, lengths, picks):
     """(normalised batch, gradients of the sum of the picked (row, output frame, token) log-probabilities with
     respect to it and to each encoder stage's input); a pick given twice counts twice."""
