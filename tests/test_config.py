@@ -50,6 +50,15 @@ def test_the_voice_count_configs_differ_in_the_number_of_kokoro_voices_alone():
     assert all(without_the_count(c) == without_the_count(configs[0]) for c in configs[1:])
 
 
+def test_the_english_speakers_config_differs_from_voices_500_in_the_kokoro_engine_alone():
+    import dataclasses
+    english, japanese = (load_config(RECIPES / "synth_en" / "conf" / n) for n in ("voices_en.yaml", "voices_500.yaml"))
+    engines = {"espeak-ng": 0.5, "flite": 0.2, "kokoro": 0.3}
+    assert japanese.corpus.engines == engines
+    assert english == dataclasses.replace(japanese, corpus=dataclasses.replace(
+        japanese.corpus, engines={**{k: v for k, v in engines.items() if k != "kokoro"}, "kokoro-en": 0.3}))
+
+
 @pytest.mark.parametrize("text, message", [
     ("train:\n  lerning_rate: 1\n", "unknown key 'train.lerning_rate'"),
     ("modle: {}\n", "unknown key 'modle'"),
