@@ -44,7 +44,7 @@ def test_a_kokoro_voice_is_the_same_mixture_for_its_number_and_another_for_anoth
 def test_an_english_kokoro_voice_is_two_packs_mixed_by_its_number_and_never_hibaris_source():
     needs_engines("kokoro-en")
     assert kokoro_en.HELD_OUT_PACK not in kokoro_en.PACKS and len(kokoro_en.PACKS) == 27
-    assert not (kokoro_en.packs_dir() / f"{kokoro_en.HELD_OUT_PACK}.bin").exists()  # never unpacked
+    assert not kokoro_en.pack_path(kokoro_en.HELD_OUT_PACK).exists()  # never unpacked
     first, british = kokoro_en.voice("en0042")
     kokoro_en.voice.cache_clear()
     again, british_again = kokoro_en.voice("en0042")

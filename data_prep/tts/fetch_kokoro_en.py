@@ -15,7 +15,7 @@ from pathlib import Path
 
 from asr.errors import AsrError
 from data_prep.download import file_digest
-from data_prep.tts.kokoro_en import PACKS, SDIST, SDIST_SHA256, SDIST_VOICES, VERSION, packs_dir, packs_present
+from data_prep.tts.kokoro_en import PACKS, SDIST, SDIST_SHA256, SDIST_VOICES, VERSION, pack_path, packs_dir, packs_present
 
 
 def unpack(sdist, dest):
@@ -30,7 +30,7 @@ def unpack(sdist, dest):
     part.mkdir(parents=True)
     with tarfile.open(sdist) as tar:
         for name in PACKS:
-            with tar.extractfile(f"{SDIST_VOICES}/{name}.bin") as src, open(part / f"{name}.bin", "wb") as out:
+            with tar.extractfile(str(pack_path(name, SDIST_VOICES))) as src, open(pack_path(name, part), "wb") as out:
                 shutil.copyfileobj(src, out)
     shutil.rmtree(dest, ignore_errors=True)
     part.rename(dest)

@@ -42,8 +42,13 @@ def packs_dir():
     return cache_home / "asr" / f"kokoro-{VERSION}" / "voices"
 
 
+def pack_path(name, folder=None):
+    """Where a pack is (in the cache, or in `folder`: the sdist's, one being unpacked)."""
+    return Path(folder or packs_dir()) / f"{name}.bin"
+
+
 def packs_present():
-    return all((packs_dir() / f"{name}.bin").is_file() for name in PACKS)
+    return all(pack_path(name).is_file() for name in PACKS)
 
 
 def installed():
@@ -75,7 +80,7 @@ def voice(name):
 
 @cache
 def pack(name):
-    path = packs_dir() / f"{name}.bin"
+    path = pack_path(name)
     if not path.is_file():
         raise AsrError(f"kokoro-en: {path} not found ({INSTALL})")
     return np.fromfile(path, "<f4").reshape(PACK_SHAPE)  # stored (510, 1, 256)
