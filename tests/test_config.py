@@ -50,13 +50,15 @@ def test_the_voice_count_configs_differ_in_the_number_of_kokoro_voices_alone():
     assert all(without_the_count(c) == without_the_count(configs[0]) for c in configs[1:])
 
 
-def test_the_english_speakers_config_differs_from_voices_500_in_the_kokoro_engine_alone():
+@pytest.mark.parametrize("english, japanese, shares", [
+    ("voices_en.yaml", "voices_500.yaml", {"espeak-ng": 0.5, "flite": 0.2, "kokoro": 0.3}),
+    ("general_en.yaml", "general.yaml", {"kokoro": 0.4, "espeak-ng": 0.35, "flite": 0.25})])
+def test_an_english_speakers_config_differs_from_its_japanese_one_in_the_kokoro_engine_alone(english, japanese, shares):
     import dataclasses
-    english, japanese = (load_config(RECIPES / "synth_en" / "conf" / n) for n in ("voices_en.yaml", "voices_500.yaml"))
-    engines = {"espeak-ng": 0.5, "flite": 0.2, "kokoro": 0.3}
-    assert japanese.corpus.engines == engines
-    assert english == dataclasses.replace(japanese, corpus=dataclasses.replace(
-        japanese.corpus, engines={**{k: v for k, v in engines.items() if k != "kokoro"}, "kokoro-en": 0.3}))
+    english, japanese = (load_config(RECIPES / "synth_en" / "conf" / n) for n in (english, japanese))
+    assert japanese.corpus.engines == shares
+    assert english == dataclasses.replace(japanese, corpus=dataclasses.replace(japanese.corpus, engines={
+        **{k: v for k, v in shares.items() if k != "kokoro"}, "kokoro-en": shares["kokoro"]}))
 
 
 @pytest.mark.parametrize("text, message", [
