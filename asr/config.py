@@ -50,7 +50,7 @@ class CorpusConfig:
     hibari_voices: list = field(default_factory=lambda: list(TTS_VOICES["hibari"]))
     duration_stretch: list = field(default_factory=lambda: [0.85, 1.2])  # flite and festival; > 1 is slower
     f0_mean_hz: list = field(default_factory=lambda: [85, 140])  # flite and festival; their voices are male
-    neural_speed: list = field(default_factory=lambda: [0.85, 1.15])  # kokoro and hibari; > 1 is faster
+    neural_speed: list = field(default_factory=lambda: [0.85, 1.15])  # kokoro, hibari and pico; > 1 is faster
     volume_db: list = field(default_factory=lambda: [-12.0, 0.0])  # a gain on all but the espeak-ng test splits
     seed: int = 1234
 

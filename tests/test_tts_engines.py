@@ -129,7 +129,7 @@ def test_splits_are_disjoint_and_engines_kept_apart(tmp_path):
     ({"variants": ["m1", "slt"]}, "slt voices are kept out"),
     ({"flite_voices": ["joe"]}, "'corpus.flite_voices' must be a non-empty list of kal"),
     ({"engines": {"espeak-ng": 1, "festival": 1}}, "'corpus.unseen_engine' must be an engine outside"),
-    ({"engines": {"flite": 1}, "unseen_engine": "espeak-ng"}, "not espeak-ng \\(festival, kokoro, kokoro-en, hibari\\)"),
+    ({"engines": {"flite": 1}, "unseen_engine": "espeak-ng"}, "not espeak-ng \\(festival, kokoro, kokoro-en, hibari, pico\\)"),
     ({"engines": {"piper": 1}}, "'corpus.engines' maps engines"),
     ({"engines": {"flite": 0}}, "positive shares"),
     ({"volume_db": [-6, 3]}, "'corpus.volume_db' ends must be in [-40, 0], got 3"),

@@ -15,10 +15,10 @@ import soundfile as sf
 from asr.config_checks import FORBIDDEN_VOICE
 from asr.data.audio import SAMPLE_RATE, to_mono, write_wav
 from asr.errors import AsrError
-from data_prep.tts import espeak_ng, festival, flite, hibari, kokoro, kokoro_en
+from data_prep.tts import espeak_ng, festival, flite, hibari, kokoro, kokoro_en, pico
 
 ENGINES = {"espeak-ng": espeak_ng, "flite": flite, "festival": festival, "kokoro": kokoro, "kokoro-en": kokoro_en,
-           "hibari": hibari}
+           "hibari": hibari, "pico": pico}
 
 
 def check_installed(names):
