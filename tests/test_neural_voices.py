@@ -42,6 +42,21 @@ def test_picos_pitch_factor_sets_its_pitch_and_its_draws_cover_mens_and_womens(t
     assert min(d["pitch"] for d in draws) < 0.7 and max(d["pitch"] for d in draws) > 1.25
 
 
+def test_pico_speaks_an_utterance_the_same_after_others_as_alone(tmp_path):
+    needs_engines("pico")  # its pool starts zeroed for each utterance (without that, 7 in 30 came out otherwise)
+    words = TEXT.split()
+
+    def jobs(folder):
+        folder.mkdir()
+        return [{"id": f"p{i}", "engine": "pico", "voice": "en-US", "text": " ".join(words[i:] + words[:i]),
+                 "wav": str(folder / f"p{i}.wav"), "speed": 1.0, "pitch": 1.1} for i in range(len(words))]
+    after_others = speak_chunk(jobs(tmp_path / "chunk"))
+    alone = speak_chunk(jobs(tmp_path / "alone")[-1:])
+    assert all(isinstance(seconds, float) for _, seconds in after_others + alone)
+    last = f"p{len(words) - 1}.wav"
+    assert (tmp_path / "chunk" / last).read_bytes() == (tmp_path / "alone" / last).read_bytes()
+
+
 def test_a_kokoro_voice_is_the_same_mixture_for_its_number_and_another_for_another():
     needs_engines("kokoro")
     first, british = kokoro.voice("mix0042")
