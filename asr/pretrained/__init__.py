@@ -2,7 +2,7 @@
 
 Each is a whole model directory (model.json, model.weights.h5, export.json, model.onnx, model.int8.onnx) with
 its MODEL_CARD.md, copied here from a trained run by tools/ship_model.py. `general` is recipes/synth_en's
-conf/general.yaml model: every allowed engine and thousands of voices (its card says how well it does what).
+conf/general_en.yaml model: every allowed engine and thousands of voices (its card says how well it does what).
 """
 
 from pathlib import Path

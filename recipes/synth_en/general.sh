@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The general model that ships inside the package (asr/pretrained/general/), from nothing, in one command:
 #   ./general.sh [--to DIR]
-# 1. ./run.sh --config conf/general.yaml, all stages: its corpus (hours of Kokoro synthesis on 2 cores; stop and
+# 1. ./run.sh --config conf/general_en.yaml, all stages: its corpus (hours of Kokoro synthesis on 2 cores; stop and
 #    re-run at will, it skips what exists), features and LM, training (resumes where it stopped), evaluation
 #    of every split, export and a sample transcription;
 # 2. the int8 export beside the float one;
@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) echo "general.sh: unknown option $1 (use --to)" >&2; exit 2 ;;
   esac
 done
-./run.sh --config conf/general.yaml
-asr export --int8 exp/general
-python ../../tools/ship_model.py exp/general --data-dir data/general --limits conf/general_limits.md \
+./run.sh --config conf/general_en.yaml
+asr export --int8 exp/general_en
+python ../../tools/ship_model.py exp/general_en --data-dir data/general_en --limits conf/general_limits.md \
   --command "recipes/synth_en/general.sh" ${to:+--to "$to"}
