@@ -10,13 +10,14 @@ from functools import cache
 
 import numpy as np
 
+from asr.config_checks import TTS_VOICES
 from data_prep.tts import kokoro
 from data_prep.tts.exact_int8 import unsigned_model_bytes
 from data_prep.tts.phonemes import english_phonemes
 
 PACKAGES = ("hibari",)
 INSTALL = "pip install hibari-tts, or asr's `voices` extra"
-VOICES = ("heart",)  # the one voice inside the wheel
+VOICES = TTS_VOICES["hibari"]  # the one voice inside the wheel
 SAMPLE_RATE = 24000
 
 

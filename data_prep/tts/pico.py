@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from asr.config_checks import TTS_VOICES
+
 INSTALL = "pip install py-nanotts, or asr's `voices` extra"
-VOICES = ("en-US", "en-GB")  # the English lingware inside the wheel
+VOICES = TTS_VOICES["pico"]  # the English lingware inside the wheel
 SAMPLE_RATE = 16000
 PITCH_FACTOR = (0.65, 1.3)  # about 107 to 215 Hz
 VOLUME = 0.5  # at its default of 1.0, en-US clips about 1 % of its samples
