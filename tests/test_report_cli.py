@@ -47,6 +47,20 @@ def test_results_table_has_a_row_per_strategy_and_the_paired_comparison(evaluate
     assert "P(beam_lm better than greedy)" in table and "tuned on dev" in table
 
 
+def test_a_split_decoded_without_greedy_is_listed_with_nothing_to_pair_it_with(tiny_run, tiny_data, tmp_path):
+    """`asr evaluate --strategy beam` alone: the table and the page list it; no comparison with a greedy never run."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("decode"))
+    beam = asr("evaluate", "--run-dir", run, "--data-dir", tiny_data, "--split", "dev", "--strategy", "beam")
+    assert beam.returncode == 0, beam.stderr
+    results = asr("results", run, "dev")
+    assert results.returncode == 0, results.stderr
+    assert "| dev | beam |" in results.stdout and "better than greedy" not in results.stdout
+    report = asr("report", "--run-dir", run, "--data-dir", tiny_data, "--split", "dev")
+    assert report.returncode == 0, report.stderr
+    assert "Paired comparisons" not in (run / "report.html").read_text()
+
+
 def test_the_results_name_the_models_commit_and_the_printing_codes(evaluated_run, tmp_path):
     """A run scored again later (or on another corpus) was trained by other code than the one printing it."""
     import json

@@ -23,7 +23,7 @@ from asr.data.features import frame_seconds
 from asr.data.shards import FeatureStore
 from asr.errors import AsrError
 from asr.evaluation import report_plots
-from asr.evaluation.results import decode_dir, decoded_strategies, paired_comparison
+from asr.evaluation.results import against_greedy, decode_dir, decoded_strategies, paired_comparison
 from asr.fileio import read_jsonl, write_text
 from asr.layout import DataLayout, RunLayout
 from asr.models.model_dir import read_model_info
@@ -90,8 +90,7 @@ def summary_section(run_dir, splits):
 def comparison_section(run_dir, splits, compare):
     rows = []
     for split in splits:
-        for strategy in decoded_strategies(run_dir, split)[1:]:
-            p = paired_comparison(decode_dir(run_dir, split, "greedy"), decode_dir(run_dir, split, strategy))
+        for strategy, p in against_greedy(run_dir, split):
             rows.append([split, "this run, greedy", f"this run, {strategy}", f"{p:.3f}"])
         for other in compare:
             for strategy in decoded_strategies(run_dir, split):
@@ -146,17 +145,19 @@ def length_section(run_dir, split):
 
 
 def worst_section(run_dir, data_dir, split):
-    """The WORST_SHOWN utterances with the most greedy errors per word: alignments and figures."""
+    """The WORST_SHOWN utterances with the most errors per word by greedy decoding (or the first strategy
+    decoded, when greedy was not): alignments and figures."""
     utterances = {s: {u["id"]: u for u in read_jsonl(decode_dir(run_dir, split, s) / "utterances.jsonl")}
                   for s in decoded_strategies(run_dir, split)}
-    greedy = sorted(utterances["greedy"].values(), key=lambda u: (-u["errors"] / max(u["words"], 1), u["id"]))
+    ranking = next(iter(utterances))  # decoded_strategies lists greedy first
+    worst = sorted(utterances[ranking].values(), key=lambda u: (-u["errors"] / max(u["words"], 1), u["id"]))
     run = RunLayout(run_dir)
     posteriors = np.load(run.posteriors(split))
     store = FeatureStore(DataLayout(data_dir).feature_split(split))
     info = read_model_info(run.model.root)
     hop_seconds = frame_seconds(info.features)
-    parts = [f"<h2>Worst utterances ({html.escape(split)}, by greedy WER)</h2>"]
-    for utt in greedy[:WORST_SHOWN]:
+    parts = [f"<h2>Worst utterances ({html.escape(split)}, by {ranking} WER)</h2>"]
+    for utt in worst[:WORST_SHOWN]:
         lines = [f"REF:          {utt['reference']}"]
         lines += [f"{s + ':':<13} {by_id[utt['id']]['hypothesis']}  ({by_id[utt['id']]['errors']} errors)"
                   for s, by_id in utterances.items()]

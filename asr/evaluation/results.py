@@ -32,6 +32,15 @@ def paired_comparison(dir_a, dir_b):
                                 [a[i]["words"] for i in ids])
 
 
+def against_greedy(run_dir, split):
+    """[(strategy, P(strategy better than greedy))] for each other strategy decoded, if greedy was decoded too."""
+    strategies = decoded_strategies(run_dir, split)
+    if "greedy" not in strategies:  # e.g. `asr evaluate --strategy beam` alone: nothing to pair it with
+        return []
+    greedy = decode_dir(run_dir, split, "greedy")
+    return [(s, paired_comparison(greedy, decode_dir(run_dir, split, s))) for s in strategies if s != "greedy"]
+
+
 def results_table(run_dir, splits):
     run = RunLayout(run_dir)
     done = json.loads(run.training_done.read_text())
@@ -45,9 +54,8 @@ def results_table(run_dir, splits):
             lines.append(f"| {split} | {strategy} | {s['wer']:.2%} | {low:.2%}–{high:.2%} | {s['cer']:.2%} "
                          f"| {s['substitutions']} | {s['deletions']} | {s['insertions']} | {s['ref_words']} "
                          f"| {s['n_utts']} |")
-            if strategy != "greedy":
-                p = paired_comparison(decode_dir(run_dir, split, "greedy"), decode_dir(run_dir, split, strategy))
-                comparisons.append(f"{split}: P({strategy} better than greedy) = {p:.3f}")
+        comparisons += [f"{split}: P({strategy} better than greedy) = {p:.3f}"
+                        for strategy, p in against_greedy(run_dir, split)]
     # the model may be older than the code printing its table (a run scored again, or on another corpus)
     trained_by = json.loads(run.model.json.read_text()) if run.model.json.is_file() else None
     lines.append(f"\nmodel: {done['parameters'] / 1e6:.2f} M parameters, {done['epochs']} epochs "
