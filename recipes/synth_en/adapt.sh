@@ -4,7 +4,7 @@
 # scored on test_unseen_engine (other sentences) before (run.sh's stage 3) and after. Run after ./run.sh.
 #   ./adapt.sh [--source exp/small] [--data data/small] [--config conf/adapt.yaml]
 # The same from the general model (after ./general.sh), into exp/adapt_general:
-#   ./adapt.sh --source exp/general --data data/general --config conf/adapt_general.yaml
+#   ./adapt.sh --source exp/general_en --data data/general_en --config conf/adapt_general.yaml
 set -euo pipefail
 cd "$(dirname "$0")"
 

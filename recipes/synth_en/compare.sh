@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trained models scored side by side on one corpus's splits, for example the general model beside the
 # default and robust ones on the general corpus:
-#   ./compare.sh --data data/general exp/general exp/small exp/robust
+#   ./compare.sh --data data/general_en exp/general_en exp/small exp/robust
 # Each run's model is scored on every split the corpus has (splits.sh; greedy, beam and beam+LM with the
 # corpus's LM, its weights tuned on the corpus's dev) in exp/compare-<corpus>/<run>/, which links to the run's
 # model and training record: the run's own decode/ is left as it is. Then each model's table (asr results), and the first model's
