@@ -29,7 +29,8 @@ def test_a_comparison_config_is_the_default_but_for_one_setting(name, section, k
 
 
 
-@pytest.mark.parametrize("adaptation, source", [("adapt.yaml", "small.yaml"), ("adapt_general.yaml", "general.yaml")])
+@pytest.mark.parametrize("adaptation, source", [("adapt.yaml", "small.yaml"), ("adapt_general.yaml", "general.yaml"),
+                                                ("adapt_general.yaml", "general_en.yaml")])
 def test_an_adaptation_config_has_its_sources_model_and_features_and_the_one_adaptation_schedule(adaptation, source):
     """adapt.sh fine-tunes a model with one of these: `asr train --init-from` refuses a model or features section
     other than the source's, and both sources are adapted by the same train section, so the two compare."""

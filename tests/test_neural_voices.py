@@ -57,6 +57,19 @@ def test_pico_speaks_an_utterance_the_same_after_others_as_alone(tmp_path):
     assert (tmp_path / "chunk" / last).read_bytes() == (tmp_path / "alone" / last).read_bytes()
 
 
+def test_a_pico_job_it_cannot_speak_fails_alone_and_a_hung_child_is_stopped(tmp_path, monkeypatch):
+    needs_engines("pico")
+    jobs = [{"id": f"p{i}", "voice": "en-US", "text": TEXT, "speed": speed, "pitch": 1.0}
+            for i, speed in enumerate((1.0, "fast", 1.0))]
+    first, bad, last = (outcome for _, outcome in pico.speak_many(jobs, tmp_path))
+    assert bad.startswith("pico: p1: TypeError") and "\n" not in bad
+    assert isinstance(first, tuple) and isinstance(last, tuple) and len(last[0]) > 16000
+    monkeypatch.setattr(pico, "TIMEOUT_SECONDS", {"start": 0.01, "per_job": 0})
+    (tmp_path / "later").mkdir()
+    outcomes = [outcome for _, outcome in pico.speak_many(jobs[:1], tmp_path / "later")]
+    assert outcomes == ["pico: its process had not finished after 0.01 s and was stopped"]
+
+
 def test_a_kokoro_voice_is_the_same_mixture_for_its_number_and_another_for_another():
     needs_engines("kokoro")
     first, british = kokoro.voice("mix0042")

@@ -38,3 +38,11 @@ def test_a_run_ships_whole_with_a_card_that_says_what_commands_printed(tiny_run,
     audio = first_spoken(tiny_data, Transcriber(run / "model"))["audio"]
     original, copy = (Transcriber(path, backend="onnx-int8") for path in (run / "model", tmp_path / "shipped"))
     assert copy.transcribe_samples(copy.load(audio)) == original.transcribe_samples(original.load(audio)) != ""
+    # a damaged record of the run: one line, and the model shipped before stays as it was
+    shipped_files = {p.name: p.read_bytes() for p in (tmp_path / "shipped").iterdir()}
+    (run / "training_done.json").write_text("{not json")
+    damaged = ship(run, tiny_data, tmp_path / "shipped", tmp_path)
+    assert damaged.returncode == 1 and damaged.stderr.count("\n") == 1 and "a damaged record" in damaged.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "shipped").iterdir()} == shipped_files
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("shipped")) == ["shipped"]
+    assert f"`asr results {run} test`" in card

