@@ -17,7 +17,7 @@ from pathlib import Path
 
 from asr.errors import AsrError
 from asr.evaluation.results import decoded_strategies, results_table
-from asr.fileio import read_jsonl, write_text
+from asr.fileio import atomic_dir, read_jsonl, write_text
 from asr.layout import DataLayout, RunLayout
 from asr.models.model_dir import current_onnx, read_model_info
 from asr.pretrained import GENERAL
@@ -95,30 +95,14 @@ def main(argv=None):
     except (ValueError, KeyError) as e:
         sys.exit(f"ship_model: {args.run_dir}: a damaged record of the run ({type(e).__name__}: {e})")
     try:
-        copy_whole(run, card, args.to)
-    except OSError as e:
+        with atomic_dir(args.to) as part:  # what was shipped before stays until every file is copied
+            for name in MODEL_FILES:
+                shutil.copy2(run.model.root / name, part / name)
+            write_text(part / "MODEL_CARD.md", card)
+    except AsrError as e:
         sys.exit(f"ship_model: {e} (nothing in {args.to} was changed)")
     size = sum(p.stat().st_size for p in args.to.iterdir()) / 1e6
     print(f"shipped {run.root} to {args.to} ({size:.1f} MB)")
-
-
-def copy_whole(run, card, to):
-    """The model files and the card into `to`, replacing what was there only once all of them are copied."""
-    part, old = to.with_name(to.name + ".part"), to.with_name(to.name + ".old")
-    for folder in (part, old):
-        shutil.rmtree(folder, ignore_errors=True)
-    try:
-        part.mkdir(parents=True)
-        for name in MODEL_FILES:
-            shutil.copy2(run.model.root / name, part / name)
-        write_text(part / "MODEL_CARD.md", card)
-    except OSError:
-        shutil.rmtree(part, ignore_errors=True)
-        raise
-    if to.exists():
-        to.rename(old)
-    part.rename(to)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 if __name__ == "__main__":

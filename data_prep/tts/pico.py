@@ -22,6 +22,7 @@ import numpy as np
 import soundfile as sf
 
 from asr.config_checks import TTS_VOICES
+from asr.fileio import atomic_path, write_text
 
 INSTALL = "pip install py-nanotts, or asr's `voices` extra"
 VOICES = TTS_VOICES["pico"]  # the English lingware inside the wheel
@@ -84,11 +85,10 @@ def _speak_jobs(request, out_dir):
         else:
             error = "no audio"
         if not pcm:
-            (Path(out_dir) / f"{job['id']}.err").write_text(f"{job['id']}: {error}\n")
+            write_text(Path(out_dir) / f"{job['id']}.err", f"{job['id']}: {error}\n")
             continue
-        part = Path(out_dir) / f"{job['id']}.part.wav"
-        sf.write(str(part), np.frombuffer(pcm, np.int16), SAMPLE_RATE, subtype="PCM_16")
-        part.rename(Path(out_dir) / f"{job['id']}.wav")
+        with atomic_path(Path(out_dir) / f"{job['id']}.wav") as part:
+            sf.write(str(part), np.frombuffer(pcm, np.int16), SAMPLE_RATE, subtype="PCM_16")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 (cd ../.. && python -m data_prep.tts.fetch_kokoro_en)  # data_prep/ is the checkout's, never installed
-./run.sh --config conf/general_en.yaml
-run=exp/general_en data=data/general_en  # run.sh's names for conf/general_en.yaml
-asr export --int8 "$run"
-python ../../tools/ship_model.py "$run" --data-dir "$data" --limits conf/general_limits.md \
+config=conf/general_en.yaml
+name=$(basename "$config" .yaml)  # run.sh names the corpus data/<name> and the run exp/<name>
+./run.sh --config "$config"
+asr export --int8 "exp/$name"
+python ../../tools/ship_model.py "exp/$name" --data-dir "data/$name" --limits conf/general_limits.md \
   --command "recipes/synth_en/general.sh" ${to:+--to "$to"}
