@@ -12,8 +12,8 @@ import glob
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 from asr.errors import AsrError
@@ -48,6 +48,14 @@ def _temp_prefix_and_suffix(path):
     return f".{path.name}.", "".join(path.suffixes)
 
 
+def _temp_beside(path, suffix):
+    """A fresh name for a temp file or directory beside `path`, chosen before anything is made under it: a stop
+    (Ctrl-C, a worker's SIGTERM) that lands just after the making still finds it to remove, where with
+    tempfile.mkstemp the file exists before its name is returned and a stop in between left it behind."""
+    prefix, _ = _temp_prefix_and_suffix(path)
+    return path.parent / f"{prefix}{secrets.token_hex(6)}{suffix}"
+
+
 def _remove_stale(path, suffix):
     """Temp files and directories left beside `path` by a process killed while writing it."""
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
@@ -62,15 +70,15 @@ def atomic_path(path):
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds. An OSError
     (in the block too) becomes an AsrError naming `path`; the temporary file never outlives the block."""
     path = Path(path)
-    prefix, suffix = _temp_prefix_and_suffix(path)
+    _, suffix = _temp_prefix_and_suffix(path)
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(path, suffix)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
-        os.close(fd)
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions
+        tmp = _temp_beside(path, suffix)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # made 0600 as by mkstemp; outputs get the usual permissions
         os.replace(tmp, path)
     except OSError as e:
         raise write_error(path, e) from None
@@ -88,7 +96,8 @@ def atomic_dir(path):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(path, ".tmp")
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        tmp = _temp_beside(path, ".tmp")
+        tmp.mkdir(mode=0o700)
         yield tmp
         os.chmod(tmp, 0o777 & ~_UMASK)
         if path.is_dir():  # a directory cannot be renamed onto another: move the old one aside first

@@ -101,6 +101,30 @@ def test_a_failed_swap_puts_the_old_directory_back(tmp_path, monkeypatch):
     assert (target / "a").read_text() == "first" and not leftovers(tmp_path)
 
 
+@pytest.mark.parametrize("maker", ["open", "mkdir"])
+def test_a_stop_the_moment_the_temp_is_made_leaves_nothing_behind(tmp_path, monkeypatch, maker):
+    """Ctrl-C (or a worker's SIGTERM) landing just after the temp file or directory is made: before, it was made
+    inside tempfile's mkstemp, whose name had not reached the clean-up yet (a leftover seen once in the suite)."""
+    made = getattr(os, maker)
+
+    def make_then_stop(name, *args, **kwargs):
+        result = made(name, *args, **kwargs)
+        if Path(name).name.startswith(".out"):
+            if maker == "open":
+                os.close(result)
+            raise KeyboardInterrupt
+        return result
+    monkeypatch.setattr(os, maker, make_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        if maker == "open":
+            write_text(tmp_path / "out.txt", "x")
+        else:
+            with atomic_dir(tmp_path / "out"):
+                pass
+    monkeypatch.undo()
+    assert not leftovers(tmp_path) and not list(tmp_path.iterdir())
+
+
 def small_corpus(root, files=3):
     """A folder corpus (audio + sidecar transcripts) for `asr prepare --corpus folder`."""
     for i in range(files):
